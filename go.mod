@@ -1,0 +1,3 @@
+module github.com/kite-rpc/kite
+
+go 1.22
