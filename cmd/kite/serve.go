@@ -1,0 +1,36 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"log/slog"
+
+	"github.com/kite-rpc/kite"
+	"github.com/kite-rpc/kite/internal/echo"
+)
+
+func newEchoServer(opts ...kite.ServerOption) (*kite.Server, error) {
+	s := kite.NewServer(opts...)
+	if err := s.Register(echo.NewServiceInfo(), echoHandler{}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// serve runs the echo service until SIGINT or SIGTERM.
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", ":8888", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := newEchoServer(kite.WithAddress(*addr))
+	if err != nil {
+		return err
+	}
+	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader)", "addr", *addr)
+	if err := s.Run(); err != nil && !errors.Is(err, kite.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// listen accepts connections and keeps them until the test ends; closePeer
+// closes every accepted connection.
+func listen(t *testing.T) (addr string, closePeers func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	closeAll := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	t.Cleanup(func() { ln.Close(); <-done; closeAll() })
+	return ln.Addr().String(), closeAll
+}
+
+func checkGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(2 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<16)
+			t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
+		}
+	})
+}
+
+func TestLongPoolLIFOAndLimits(t *testing.T) {
+	checkGoroutines(t)
+	addr, _ := listen(t)
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{MaxIdlePerAddress: 2}, 0)
+	defer p.Close()
+	ctx := context.Background()
+	var cs []*Conn
+	for i := 0; i < 3; i++ {
+		c, err := p.Get(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	p.Put(cs[0], true)
+	p.Put(cs[1], true)
+	p.Put(cs[2], true) // over MaxIdlePerAddress: closed
+	if n := p.Idle(); n != 2 {
+		t.Fatalf("idle %d, want 2", n)
+	}
+	if _, err := cs[2].Write([]byte{0}); err == nil {
+		t.Error("the connection over the limit was not closed")
+	}
+	c, err := p.Get(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != cs[1] {
+		t.Error("Get did not return the most recently idled connection")
+	}
+	p.Put(c, false) // an error: closed, not kept
+	if n := p.Idle(); n != 1 {
+		t.Fatalf("idle %d after a discard, want 1", n)
+	}
+}
+
+func TestLongPoolSkipsDeadConnections(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("liveness peeking is Linux-only")
+	}
+	checkGoroutines(t)
+	addr, closePeers := listen(t)
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
+	defer p.Close()
+	c, err := p.Get(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(c, true)
+	closePeers()
+	time.Sleep(50 * time.Millisecond)
+	c2, err := p.Get(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2 == c {
+		t.Fatal("a connection closed by the peer was reused")
+	}
+	p.Put(c2, false)
+}
+
+func TestLongPoolIdleTimeout(t *testing.T) {
+	checkGoroutines(t)
+	addr, _ := listen(t)
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{MaxIdleTimeout: 50 * time.Millisecond}, 0)
+	c, err := p.Get(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(c, true)
+	deadline := time.Now().Add(2 * time.Second)
+	for p.Idle() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p.Idle() != 0 {
+		t.Fatal("idle connection was not closed by the janitor")
+	}
+	p.Close()
+	if _, err := p.Get(context.Background(), addr); !errors.Is(err, ErrPoolClosed) {
+		t.Fatalf("Get after Close: %v", err)
+	}
+}
+
+func TestShortPool(t *testing.T) {
+	addr, _ := listen(t)
+	p := NewShortPool(&net.Dialer{}, 0)
+	c, err := p.Get(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr() != addr {
+		t.Errorf("Addr %q", c.Addr())
+	}
+	p.Put(c, true)
+	if _, err := c.Write([]byte{0}); err == nil {
+		t.Error("short pool kept the connection")
+	}
+}

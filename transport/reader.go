@@ -1,0 +1,274 @@
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/codec/ttheader"
+)
+
+// DefaultMaxFrameSize is the largest frame a [Reader] accepts unless told
+// otherwise: 4 MiB, the same ceiling gRPC uses for a message.
+const DefaultMaxFrameSize = 4 << 20
+
+const (
+	minReadBuf = 4 << 10  // a Reader's first buffer
+	keepBuf    = 64 << 10 // buffers grown beyond this are dropped once drained
+)
+
+// Message is one frame read from a connection: how it was framed, its TTHeader
+// (when it had one) and the message bytes inside.
+type Message struct {
+	// Framing is the framing the frame arrived in; a server replies in the same.
+	Framing Framing
+	// Payload is the encoding of Body.
+	Payload Payload
+	// Header holds the TTHeader fields when Framing.HasTTHeader().
+	Header ttheader.Header
+	// Body is the message without any framing: the Thrift envelope and
+	// struct, or the Kitex Protobuf envelope and message. It points into the
+	// Reader's buffer and is valid until the next ReadMessage.
+	Body []byte
+	// Size is the number of bytes the whole frame took on the wire.
+	Size int
+}
+
+// Reader reads frames of any framing from a byte stream, detecting the
+// framing of each message from its first bytes (WIRE.md §3). It buffers, so
+// a Reader must be the only reader of its source.
+//
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	src  io.Reader
+	buf  []byte
+	r, w int // unread bytes are buf[r:w]
+	max  int
+}
+
+// NewReader returns a Reader of src that refuses frames larger than
+// maxFrame bytes (DefaultMaxFrameSize when maxFrame <= 0).
+func NewReader(src io.Reader, maxFrame int) *Reader {
+	if maxFrame <= 0 {
+		maxFrame = DefaultMaxFrameSize
+	}
+	return &Reader{src: src, max: maxFrame}
+}
+
+// Buffered returns the number of bytes read from the source but not yet
+// returned in a message.
+func (r *Reader) Buffered() int { return r.w - r.r }
+
+// ReadMessage reads the next whole frame into m. m.Body and m.Header's
+// byte-backed fields stay valid until the next call. It returns io.EOF when
+// the source ends cleanly between frames, io.ErrUnexpectedEOF when it ends
+// inside one, ErrHTTP2Preface for an HTTP/2 connection, ErrFrameTooLarge and
+// errors wrapping ErrInvalidFrame for bytes that cannot be a frame.
+func (r *Reader) ReadMessage(m *Message) error {
+	if r.r == r.w && cap(r.buf) > keepBuf {
+		r.buf, r.r, r.w = nil, 0, 0 // give a large frame's buffer back to the GC
+	}
+	if err := r.fill(1); err != nil {
+		return err
+	}
+	switch r.buf[r.r] {
+	case 0x80: // strict binary, no framing
+		return r.readBuffered(m, thrift.Binary, ThriftBinary)
+	case 0x82: // compact, no framing
+		return r.readBuffered(m, thrift.Compact, ThriftCompact)
+	}
+	if err := r.fill(8); err != nil {
+		return err
+	}
+	b := r.buf[r.r:r.w]
+	if ttheader.IsTTHeader(b) {
+		return r.readTTHeader(m)
+	}
+	if string(b[:8]) == "PRI * HT" {
+		return ErrHTTP2Preface
+	}
+	p, ok := sniffFramed(b)
+	if !ok {
+		return invalid(b)
+	}
+	n := binary.BigEndian.Uint32(b)
+	if n == 0 {
+		return invalid(b)
+	}
+	if uint64(n)+4 > uint64(r.max) {
+		return ErrFrameTooLarge
+	}
+	total := int(n) + 4
+	if err := r.fill(total); err != nil {
+		return err
+	}
+	m.Framing, m.Payload, m.Size = Framed, p, total
+	m.Header.Reset()
+	m.Body = r.buf[r.r+4 : r.r+total]
+	r.r += total
+	return nil
+}
+
+// sniffFramed reports the payload of a Framed message from its first 8 bytes.
+func sniffFramed(b []byte) (Payload, bool) {
+	switch {
+	case b[4] == 0x80 && b[5] == 0x01:
+		return ThriftBinary, true
+	case b[4] == 0x82:
+		return ThriftCompact, true
+	case b[4] == 0x90 && b[5] == 0x01:
+		return KitexProtobuf, true
+	}
+	return 0, false
+}
+
+func (r *Reader) readBuffered(m *Message, proto thrift.Protocol, p Payload) error {
+	for {
+		n, err := thrift.SkipMessage(r.buf[r.r:r.w], proto)
+		if err == nil && n > r.max {
+			return ErrFrameTooLarge
+		}
+		if err == nil {
+			m.Framing, m.Payload, m.Size = Buffered, p, n
+			m.Header.Reset()
+			m.Body = r.buf[r.r : r.r+n]
+			r.r += n
+			return nil
+		}
+		if !errors.Is(err, thrift.ErrShort) {
+			return fmt.Errorf("%w: %v", ErrInvalidFrame, err)
+		}
+		have := r.w - r.r
+		if have >= r.max {
+			return ErrFrameTooLarge
+		}
+		if err := r.fillMore(); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *Reader) readTTHeader(m *Message) error {
+	b := r.buf[r.r:r.w]
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n)+4 > uint64(r.max) {
+		return ErrFrameTooLarge
+	}
+	total := int(n) + 4
+	if err := r.fill(total); err != nil {
+		return err
+	}
+	frame := r.buf[r.r : r.r+total]
+	off, flen, err := ttheader.ConsumeHeader(frame, &m.Header)
+	if err != nil {
+		return fmt.Errorf("%w: ttheader: %v", ErrInvalidFrame, err)
+	}
+	if flen != total {
+		return fmt.Errorf("%w: ttheader length mismatch", ErrInvalidFrame)
+	}
+	if m.Header.Flags&ttheader.FlagStreaming != 0 {
+		return fmt.Errorf("%w: TTHeader streaming is not supported", ErrInvalidFrame)
+	}
+	payload := frame[off:]
+	m.Size = total
+	r.r += total
+	switch {
+	case len(payload) >= 1 && payload[0] == 0x80:
+		m.Framing, m.Payload, m.Body = TTHeader, ThriftBinary, payload
+		return nil
+	case len(payload) >= 1 && payload[0] == 0x82:
+		m.Framing, m.Payload, m.Body = TTHeader, ThriftCompact, payload
+		return nil
+	case len(payload) >= 8:
+		p, ok := sniffFramed(payload)
+		if !ok {
+			return invalid(payload)
+		}
+		if int(binary.BigEndian.Uint32(payload)) != len(payload)-4 {
+			return fmt.Errorf("%w: framed length disagrees with the TTHeader length", ErrInvalidFrame)
+		}
+		m.Framing, m.Payload, m.Body = TTHeaderFramed, p, payload[4:]
+		return nil
+	}
+	return invalid(payload)
+}
+
+func invalid(b []byte) error {
+	if len(b) < 8 {
+		return fmt.Errorf("%w: payload too short (%d bytes)", ErrInvalidFrame, len(b))
+	}
+	return fmt.Errorf("%w (first4Bytes=%#x, second4Bytes=%#x)", ErrInvalidFrame,
+		binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]))
+}
+
+// fill makes at least n unread bytes available.
+func (r *Reader) fill(n int) error {
+	for r.w-r.r < n {
+		if err := r.grow(n); err != nil {
+			return err
+		}
+		if err := r.readOnce(); err != nil {
+			if err == io.EOF && r.w-r.r > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// fillMore reads at least one more byte.
+func (r *Reader) fillMore() error {
+	if err := r.grow(r.w - r.r + 1); err != nil {
+		return err
+	}
+	if err := r.readOnce(); err != nil {
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+// grow makes room for n unread bytes, moving or reallocating the buffer.
+func (r *Reader) grow(n int) error {
+	if r.r+n <= cap(r.buf) && r.w < cap(r.buf) {
+		return nil
+	}
+	unread := r.w - r.r
+	if n <= cap(r.buf) {
+		copy(r.buf[:cap(r.buf)], r.buf[r.r:r.w])
+	} else {
+		size := 2 * cap(r.buf)
+		if size < minReadBuf {
+			size = minReadBuf
+		}
+		if size < n {
+			size = n
+		}
+		nb := make([]byte, size)
+		copy(nb, r.buf[r.r:r.w])
+		r.buf = nb
+	}
+	r.buf = r.buf[:cap(r.buf)]
+	r.r, r.w = 0, unread
+	return nil
+}
+
+func (r *Reader) readOnce() error {
+	r.buf = r.buf[:cap(r.buf)]
+	for tries := 0; tries < 100; tries++ {
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
