@@ -34,6 +34,16 @@ func listen(t *testing.T) (addr string, closePeers func()) {
 		}
 	}()
 	closeAll := func() {
+		// Wait for the accept loop to see the connections dialled so far.
+		for i := 0; i < 100; i++ {
+			mu.Lock()
+			n := len(conns)
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
