@@ -5,26 +5,46 @@ import (
 	"syscall"
 )
 
-// alive reports whether an idle pooled connection can still be used: the
-// peer has not closed it and sent nothing unasked. It peeks with MSG_DONTWAIT
-// so a healthy idle connection costs one non-blocking syscall.
-func alive(c *Conn) bool {
+// liveness peeks at an idle pooled connection. Its RawConn and callback are
+// made once per connection so a check allocates nothing.
+type liveness struct {
+	raw  syscall.RawConn
+	peek func(fd uintptr) bool
+	ok   bool
+	one  [1]byte
+}
+
+func (c *Conn) initLiveness() {
 	sc, ok := c.Conn.(syscall.Conn)
 	if !ok {
-		return true
+		return
 	}
-	rc, err := sc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return
 	}
-	ok = false
-	var one [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		_, _, e := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	l := &c.live
+	l.raw = raw
+	l.peek = func(fd uintptr) bool {
+		_, _, e := syscall.Recvfrom(int(fd), l.one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		// EAGAIN: nothing to read, the connection is idle and open. Data or
 		// EOF (no error) means it must not be reused.
-		ok = errors.Is(e, syscall.EAGAIN)
+		l.ok = errors.Is(e, syscall.EAGAIN)
 		return true // never wait for readability
-	})
-	return err == nil && ok
+	}
+}
+
+// alive reports whether an idle pooled connection can still be used: the
+// peer has not closed it and sent nothing unasked. It costs one
+// non-blocking recv(MSG_PEEK).
+func alive(c *Conn) bool {
+	l := &c.live
+	if l.raw == nil {
+		return true
+	}
+	l.ok = false
+	if err := l.raw.Read(l.peek); err != nil {
+		return false
+	}
+	return l.ok
 }

@@ -25,6 +25,7 @@ type Conn struct {
 	addr    string
 	idleAt  time.Time // when the connection was put back
 	created time.Time
+	live    liveness // per-platform idle-connection check
 }
 
 // Addr returns the address the connection was dialled to.
@@ -52,7 +53,9 @@ func dial(ctx context.Context, d Dialer, addr string, maxFrame int) (*Conn, erro
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true) // the default already, stated for clarity
 	}
-	return &Conn{Conn: nc, Reader: NewReader(nc, maxFrame), addr: addr, created: time.Now()}, nil
+	c := &Conn{Conn: nc, Reader: NewReader(nc, maxFrame), addr: addr, created: time.Now()}
+	c.initLiveness()
+	return c, nil
 }
 
 // ShortPool dials a new connection for every call and closes it afterwards,

@@ -1,0 +1,35 @@
+//go:build !race
+
+package kite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/kite-rpc/kite"
+	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/transport"
+)
+
+// TestClientCallAllocs holds the client side of a call to its budget: the
+// reply struct and its two strings, nothing per call besides.
+func TestClientCallAllocs(t *testing.T) {
+	addr := cannedServer(t, transport.Framed, &echo.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+	cli, err := kite.NewClient(echo.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(transport.Framed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	args := &echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+	var res echo.EchoResult
+	ctx := context.Background()
+	call := func() {
+		if err := cli.Call(ctx, "Echo", args, &res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call()
+	if n := testing.AllocsPerRun(200, call); n > 4 {
+		t.Errorf("%v allocs per call, budget 4", n)
+	}
+}
