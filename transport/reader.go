@@ -61,6 +61,10 @@ func NewReader(src io.Reader, maxFrame int) *Reader {
 // returned in a message.
 func (r *Reader) Buffered() int { return r.w - r.r }
 
+// ErrNeedMore is returned by [ParseMessage] when b holds only the start of
+// a frame.
+var ErrNeedMore = errors.New("transport: need more bytes")
+
 // ReadMessage reads the next whole frame into m. m.Body and m.Header's
 // byte-backed fields stay valid until the next call. It returns io.EOF when
 // the source ends cleanly between frames, io.ErrUnexpectedEOF when it ends
@@ -73,42 +77,72 @@ func (r *Reader) ReadMessage(m *Message) error {
 	if err := r.fill(1); err != nil {
 		return err
 	}
-	switch r.buf[r.r] {
+	for {
+		n, err := ParseMessage(r.buf[r.r:r.w], m, r.max)
+		if err == nil {
+			r.r += n
+			return nil
+		}
+		if err != ErrNeedMore {
+			return err
+		}
+		if n > r.w-r.r {
+			err = r.fill(n) // the frame's length is known: read it all
+		} else {
+			err = r.fillMore()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// ParseMessage parses the frame at the start of b into m, detecting its
+// framing (WIRE.md §3), and returns the frame's length. m.Body aliases b.
+// When b holds only part of a frame it returns ErrNeedMore and, if the
+// frame's total length is already known, that length (else 0). Frames
+// longer than max bytes give ErrFrameTooLarge before they are read.
+func ParseMessage(b []byte, m *Message, max int) (int, error) {
+	if max <= 0 {
+		max = DefaultMaxFrameSize
+	}
+	if len(b) == 0 {
+		return 0, ErrNeedMore
+	}
+	switch b[0] {
 	case 0x80: // strict binary, no framing
-		return r.readBuffered(m, thrift.Binary, ThriftBinary)
+		return parseBuffered(b, m, max, thrift.Binary, ThriftBinary)
 	case 0x82: // compact, no framing
-		return r.readBuffered(m, thrift.Compact, ThriftCompact)
+		return parseBuffered(b, m, max, thrift.Compact, ThriftCompact)
 	}
-	if err := r.fill(8); err != nil {
-		return err
+	if len(b) < 8 {
+		return 8, ErrNeedMore // every other framing is told apart by 8 bytes
 	}
-	b := r.buf[r.r:r.w]
 	if ttheader.IsTTHeader(b) {
-		return r.readTTHeader(m)
+		return parseTTHeader(b, m, max)
 	}
 	if string(b[:8]) == "PRI * HT" {
-		return ErrHTTP2Preface
+		return 0, ErrHTTP2Preface
 	}
 	p, ok := sniffFramed(b)
 	if !ok {
-		return invalid(b)
+		return 0, invalid(b)
 	}
 	n := binary.BigEndian.Uint32(b)
 	if n == 0 {
-		return invalid(b)
+		return 0, invalid(b)
 	}
-	if uint64(n)+4 > uint64(r.max) {
-		return ErrFrameTooLarge
+	if uint64(n)+4 > uint64(max) {
+		return 0, ErrFrameTooLarge
 	}
 	total := int(n) + 4
-	if err := r.fill(total); err != nil {
-		return err
+	if len(b) < total {
+		return total, ErrNeedMore
 	}
 	m.Framing, m.Payload, m.Size = Framed, p, total
 	m.Header.Reset()
-	m.Body = r.buf[r.r+4 : r.r+total]
-	r.r += total
-	return nil
+	m.Body = b[4:total]
+	return total, nil
 }
 
 // sniffFramed reports the payload of a Framed message from its first 8 bytes.
@@ -124,75 +158,67 @@ func sniffFramed(b []byte) (Payload, bool) {
 	return 0, false
 }
 
-func (r *Reader) readBuffered(m *Message, proto thrift.Protocol, p Payload) error {
-	for {
-		n, err := thrift.SkipMessage(r.buf[r.r:r.w], proto)
-		if err == nil && n > r.max {
-			return ErrFrameTooLarge
+func parseBuffered(b []byte, m *Message, max int, proto thrift.Protocol, p Payload) (int, error) {
+	n, err := thrift.SkipMessage(b, proto)
+	if err != nil {
+		if errors.Is(err, thrift.ErrShort) {
+			if len(b) >= max {
+				return 0, ErrFrameTooLarge
+			}
+			return 0, ErrNeedMore
 		}
-		if err == nil {
-			m.Framing, m.Payload, m.Size = Buffered, p, n
-			m.Header.Reset()
-			m.Body = r.buf[r.r : r.r+n]
-			r.r += n
-			return nil
-		}
-		if !errors.Is(err, thrift.ErrShort) {
-			return fmt.Errorf("%w: %v", ErrInvalidFrame, err)
-		}
-		have := r.w - r.r
-		if have >= r.max {
-			return ErrFrameTooLarge
-		}
-		if err := r.fillMore(); err != nil {
-			return err
-		}
+		return 0, fmt.Errorf("%w: %v", ErrInvalidFrame, err)
 	}
+	if n > max {
+		return 0, ErrFrameTooLarge
+	}
+	m.Framing, m.Payload, m.Size = Buffered, p, n
+	m.Header.Reset()
+	m.Body = b[:n]
+	return n, nil
 }
 
-func (r *Reader) readTTHeader(m *Message) error {
-	b := r.buf[r.r:r.w]
+func parseTTHeader(b []byte, m *Message, max int) (int, error) {
 	n := binary.BigEndian.Uint32(b)
-	if uint64(n)+4 > uint64(r.max) {
-		return ErrFrameTooLarge
+	if uint64(n)+4 > uint64(max) {
+		return 0, ErrFrameTooLarge
 	}
 	total := int(n) + 4
-	if err := r.fill(total); err != nil {
-		return err
+	if len(b) < total {
+		return total, ErrNeedMore
 	}
-	frame := r.buf[r.r : r.r+total]
+	frame := b[:total]
 	off, flen, err := ttheader.ConsumeHeader(frame, &m.Header)
 	if err != nil {
-		return fmt.Errorf("%w: ttheader: %v", ErrInvalidFrame, err)
+		return 0, fmt.Errorf("%w: ttheader: %v", ErrInvalidFrame, err)
 	}
 	if flen != total {
-		return fmt.Errorf("%w: ttheader length mismatch", ErrInvalidFrame)
+		return 0, fmt.Errorf("%w: ttheader length mismatch", ErrInvalidFrame)
 	}
 	if m.Header.Flags&ttheader.FlagStreaming != 0 {
-		return fmt.Errorf("%w: TTHeader streaming is not supported", ErrInvalidFrame)
+		return 0, fmt.Errorf("%w: TTHeader streaming is not supported", ErrInvalidFrame)
 	}
 	payload := frame[off:]
 	m.Size = total
-	r.r += total
 	switch {
 	case len(payload) >= 1 && payload[0] == 0x80:
 		m.Framing, m.Payload, m.Body = TTHeader, ThriftBinary, payload
-		return nil
+		return total, nil
 	case len(payload) >= 1 && payload[0] == 0x82:
 		m.Framing, m.Payload, m.Body = TTHeader, ThriftCompact, payload
-		return nil
+		return total, nil
 	case len(payload) >= 8:
 		p, ok := sniffFramed(payload)
 		if !ok {
-			return invalid(payload)
+			return 0, invalid(payload)
 		}
 		if int(binary.BigEndian.Uint32(payload)) != len(payload)-4 {
-			return fmt.Errorf("%w: framed length disagrees with the TTHeader length", ErrInvalidFrame)
+			return 0, fmt.Errorf("%w: framed length disagrees with the TTHeader length", ErrInvalidFrame)
 		}
 		m.Framing, m.Payload, m.Body = TTHeaderFramed, p, payload[4:]
-		return nil
+		return total, nil
 	}
-	return invalid(payload)
+	return 0, invalid(payload)
 }
 
 func invalid(b []byte) error {

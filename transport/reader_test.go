@@ -214,3 +214,22 @@ func BenchmarkReadFramed(b *testing.B) {
 		}
 	}
 }
+
+func TestParseMessageNeedMore(t *testing.T) {
+	for _, name := range []string{"thrift_echo_framed.req", "thrift_echo_buffered.req", "thrift_echo_ttheader.req", "thrift_echo_ttheaderframed.req"} {
+		b := readHex(t, "testdata/"+name+".hex")
+		var m Message
+		for i := 0; i < len(b); i++ {
+			n, err := ParseMessage(b[:i], &m, 0)
+			if err != ErrNeedMore {
+				t.Fatalf("%s: %d of %d bytes: %v", name, i, len(b), err)
+			}
+			if n != 0 && n != 8 && n != len(b) {
+				t.Fatalf("%s: %d of %d bytes: need hint %d", name, i, len(b), n)
+			}
+		}
+		if n, err := ParseMessage(b, &m, 0); err != nil || n != len(b) {
+			t.Fatalf("%s: whole frame: %d, %v", name, n, err)
+		}
+	}
+}
