@@ -57,6 +57,11 @@ func NewReader(src io.Reader, maxFrame int) *Reader {
 	return &Reader{src: src, max: maxFrame}
 }
 
+// Peeked returns the bytes read from the source but not yet returned in a
+// message — after ErrHTTP2Preface, the start of the HTTP/2 connection that a
+// protocol handler must see first. The slice is valid until the next call.
+func (r *Reader) Peeked() []byte { return r.buf[r.r:r.w] }
+
 // Buffered returns the number of bytes read from the source but not yet
 // returned in a message.
 func (r *Reader) Buffered() int { return r.w - r.r }
