@@ -26,6 +26,7 @@ type clientConfig struct {
 	rpcTimeout     time.Duration
 	connectTimeout time.Duration
 	connectSet     bool // WithConnectTimeout given: sent as int key 17
+	rwTimeout      time.Duration
 	idlService     string
 	short          bool
 	longCfg        transport.LongPoolConfig
@@ -182,9 +183,12 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	reuse := false
 	defer func() { c.pool.Put(conn, reuse) }()
 
-	if hasDeadline {
+	switch {
+	case hasDeadline:
 		_ = conn.SetDeadline(deadline)
-	} else {
+	case c.cfg.rwTimeout > 0:
+		_ = conn.SetDeadline(time.Now().Add(c.cfg.rwTimeout))
+	default:
 		_ = conn.SetDeadline(time.Time{})
 	}
 	if ctx.Done() != nil {

@@ -3,6 +3,7 @@ package kite
 import (
 	"log/slog"
 	"strconv"
+	"time"
 )
 
 // ClientOption configures a [Client]; pass it to [NewClient].
@@ -65,3 +66,18 @@ func (o loggerOption) String() string              { return "WithLogger(...)" }
 // handler panics, accept failures, dropped connections. The default is
 // slog.Default(); the last value given wins.
 func WithLogger(l *slog.Logger) Option { return loggerOption{l} }
+
+type rwTimeoutOption time.Duration
+
+func (o rwTimeoutOption) applyClient(c *clientConfig) { c.rwTimeout = time.Duration(o) }
+func (o rwTimeoutOption) applyServer(c *serverConfig) { c.rwTimeout = time.Duration(o) }
+func (o rwTimeoutOption) String() string {
+	return "WithReadWriteTimeout(" + time.Duration(o).String() + ")"
+}
+
+// WithReadWriteTimeout bounds the network I/O of one call. On a server it
+// bounds writing each reply (default 5 s, as Kitex's). On a client it bounds
+// writing the request and reading the reply of a call that has no deadline
+// of its own (default none: set WithRPCTimeout). Zero disables it; the last
+// value given wins.
+func WithReadWriteTimeout(d time.Duration) Option { return rwTimeoutOption(d) }

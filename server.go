@@ -533,17 +533,6 @@ func (o addressOption) String() string              { return "WithAddress(" + st
 // Kitex's; the last value given wins. Serve ignores it.
 func WithAddress(addr string) ServerOption { return addressOption(addr) }
 
-type rwTimeoutOption time.Duration
-
-func (o rwTimeoutOption) applyServer(c *serverConfig) { c.rwTimeout = time.Duration(o) }
-func (o rwTimeoutOption) String() string {
-	return "WithReadWriteTimeout(" + time.Duration(o).String() + ")"
-}
-
-// WithReadWriteTimeout bounds writing a reply. The default is 5 s, as
-// Kitex's; zero disables it. The last value given wins.
-func WithReadWriteTimeout(d time.Duration) ServerOption { return rwTimeoutOption(d) }
-
 type idleTimeoutOption time.Duration
 
 func (o idleTimeoutOption) applyServer(c *serverConfig) { c.idleTimeout = time.Duration(o) }
