@@ -97,6 +97,7 @@ type RPCInfo struct {
 	target  string
 	timeout time.Duration
 	server  bool
+	method  *method // server: the method being served
 
 	hdr      ttheader.Header // request header (client) / reply header (server)
 	msg      transport.Message

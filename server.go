@@ -362,7 +362,7 @@ func (s *Server) handle(nc net.Conn, msg *transport.Message, buf []byte) ([]byte
 			}
 		}
 	}
-	ctx = context.WithValue(ctx, methodKey{}, m)
+	ri.method = m
 	err = s.call(ctx, m, args, result)
 	if m.info.Oneway {
 		return buf, false
@@ -382,8 +382,6 @@ func (s *Server) handle(nc net.Conn, msg *transport.Message, buf []byte) ([]byte
 	}
 }
 
-type methodKey struct{}
-
 // call runs the middleware chain and the handler, turning a panic into an
 // error reply.
 func (s *Server) call(ctx context.Context, m *method, args, result any) (err error) {
@@ -400,7 +398,7 @@ func (s *Server) call(ctx context.Context, m *method, args, result any) (err err
 
 // invokeHandler is the innermost endpoint: the user's implementation.
 func (s *Server) invokeHandler(ctx context.Context, args, result any) error {
-	m := ctx.Value(methodKey{}).(*method)
+	m := RPCInfoFromContext(ctx).method
 	return m.info.Handler(ctx, m.svc.impl, args, result)
 }
 
