@@ -2,6 +2,7 @@ package kite
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
+	"github.com/kite-rpc/kite/epoll"
+	"github.com/kite-rpc/kite/govern"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -28,11 +31,28 @@ type clientConfig struct {
 	connectSet     bool // WithConnectTimeout given: sent as int key 17
 	rwTimeout      time.Duration
 	idlService     string
+	svcInfo        *ServiceInfo
+	resolver       govern.Resolver
+	balancer       govern.Balancer
+	retry          govern.RetryPolicies
+	breaker        *govern.BreakerPolicy
+	limit          govern.LimitPolicy
+	acl            []govern.ACLRule
+	fallback       govern.Fallback
+	timeouts       govern.TimeoutPolicy
 	short          bool
 	longCfg        transport.LongPoolConfig
 	maxFrame       int
 	mws            []Middleware
 	logger         *slog.Logger
+	idlPackage     string      // WithServiceInfo: ServiceInfo.Package, for gRPC paths
+	kpb            bool        // WithKitexProtobuf: calls go out as Kitex Protobuf (kpb.go)
+	grpc           bool        // WithGRPC: calls go out as gRPC over HTTP/2 (grpc.go)
+	tls            *tls.Config // WithTLS: gRPC connections use TLS (grpc.go)
+	gzip           bool        // WithCompression("gzip"): gRPC messages compressed
+
+	poller    *epoll.Poller // WithPoller; nil is the net path
+	pollerSet bool          // WithPoller given (else pollerDefault)
 }
 
 // Client calls the methods of one service. It is safe for concurrent use;
@@ -42,9 +62,10 @@ type Client struct {
 	cfg      clientConfig
 	pool     transport.Pool
 	endpoint Endpoint // nil without middlewares
-	next     atomic.Uint32
+	gov      clientGovern
 	riPool   sync.Pool
 	closed   atomic.Bool
+	h2       h2Pool // WithGRPC: HTTP/2 connections (grpc.go)
 }
 
 // NewClient returns a client of the named service. With no options it sends
@@ -74,7 +95,7 @@ func NewClient(service string, opts ...ClientOption) (*Client, error) {
 	default:
 		return nil, &Error{Code: CodeInvalidArgument, Message: "unknown transport " + c.cfg.framing.String()}
 	}
-	d := &net.Dialer{Timeout: c.cfg.connectTimeout}
+	d := c.cfg.dialer()
 	if c.cfg.short {
 		c.pool = transport.NewShortPool(d, c.cfg.maxFrame)
 	} else {
@@ -82,16 +103,24 @@ func NewClient(service string, opts ...ClientOption) (*Client, error) {
 	}
 	if len(c.cfg.mws) > 0 {
 		c.endpoint = chain(c.cfg.mws, func(ctx context.Context, req, resp any) error {
-			return c.invoke(ctx, RPCInfoFromContext(ctx), req, resp)
+			return c.send(ctx, RPCInfoFromContext(ctx), req, resp)
 		})
 	}
 	c.riPool.New = func() any { return new(RPCInfo) }
+	if err := c.initGovern(); err != nil {
+		_ = c.pool.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
 // Close closes the client's idle connections; calls after Close fail.
 func (c *Client) Close() error {
 	c.closed.Store(true)
+	if c.gov.watcher != nil {
+		c.gov.watcher.Stop()
+	}
+	c.h2.close() // grpc.go
 	return c.pool.Close()
 }
 
@@ -126,7 +155,7 @@ func (c *Client) Call(ctx context.Context, method string, args, result any, opts
 	if c.endpoint != nil {
 		err = c.endpoint(context.WithValue(ctx, rpcInfoKey{}, ri), args, result)
 	} else {
-		err = c.invoke(ctx, ri, args, result)
+		err = c.send(ctx, ri, args, result)
 	}
 	ri.reset()
 	c.riPool.Put(ri)
@@ -137,6 +166,12 @@ var pastTime = time.Unix(1, 0)
 
 // invoke makes the call on the wire.
 func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) error {
+	switch { // protobuf calls: kpb.go, grpc.go
+	case c.cfg.kpb:
+		return c.invokeKPB(ctx, ri, args, result)
+	case c.cfg.grpc:
+		return c.invokeGRPC(ctx, ri, args, result)
+	}
 	req, ok := args.(thrift.Struct)
 	if !ok {
 		return &Error{Code: CodeInvalidArgument, Message: "args do not implement thrift.Struct"}
@@ -157,13 +192,7 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 			deadline, hasDeadline = d, true
 		}
 	}
-	addr := ri.target
-	if addr == "" {
-		if len(c.cfg.hostPorts) == 0 {
-			return &Error{Code: CodeUnavailable, Message: "no address for service " + c.service + ": use WithHostPorts or WithTarget"}
-		}
-		addr = c.cfg.hostPorts[int(c.next.Add(1)-1)%len(c.cfg.hostPorts)]
-	}
+	addr := ri.addr
 	// Dialling is bounded by the connect timeout and ctx; a shorter RPC
 	// timeout is not applied to it, which would cost a context per call.
 	conn, err := c.pool.Get(ctx, addr)
@@ -253,7 +282,7 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 		if _, err := thrift.Consume(body, p, &ae); err != nil {
 			return &Error{Code: CodeProtocol, Message: "exception reply", Err: err}
 		}
-		return &Error{Code: CodeFromThrift(int32(ae.Type)), Message: ae.Error(), Remote: true}
+		return remoteException(int32(ae.Type), ae.Error())
 	case thrift.Reply:
 	default:
 		return &Error{Code: CodeInvalidMessageType, Message: "reply message type " + strconv.Itoa(int(rtyp))}
@@ -489,6 +518,8 @@ type serviceInfoOption struct{ info *ServiceInfo }
 func (o serviceInfoOption) applyClient(c *clientConfig) {
 	if o.info != nil {
 		c.idlService = o.info.Name
+		c.idlPackage = o.info.Package
+		c.svcInfo = o.info
 	}
 }
 func (o serviceInfoOption) String() string { return "WithServiceInfo(...)" }
@@ -511,7 +542,7 @@ func WithTarget(addr string) CallOption { return targetOption(addr) }
 
 type timeoutOption time.Duration
 
-func (o timeoutOption) applyCall(ri *RPCInfo) { ri.timeout = time.Duration(o) }
+func (o timeoutOption) applyCall(ri *RPCInfo) { ri.timeout, ri.timeoutSet = time.Duration(o), true }
 func (o timeoutOption) String() string        { return "WithTimeout(" + time.Duration(o).String() + ")" }
 
 // WithTimeout sets one call's RPC timeout, replacing WithRPCTimeout's.

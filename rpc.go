@@ -51,6 +51,10 @@ type ServiceInfo struct {
 	// Name is the IDL service name; Kitex peers send it as the TTHeader
 	// key "isn" to pick a service on a multi-service server.
 	Name string
+	// Package is the IDL package: the protobuf package, or the Thrift
+	// namespace. gRPC names a method /<Package>.<Name>/<Method>
+	// (/<Name>/<Method> when Package is empty).
+	Package string
 	// Methods maps method names to their descriptions.
 	Methods map[string]MethodInfo
 }
@@ -68,6 +72,10 @@ type MethodInfo struct {
 	NewResult func() any
 	// Oneway methods get no reply.
 	Oneway bool
+	// Streaming says whether the method is a gRPC streaming method, and of
+	// which kind; the zero value is a unary method. A streaming method's
+	// Handler is called with a *ServerStream as args and a nil result.
+	Streaming StreamKind
 }
 
 // RPCInfo describes the call in progress; middlewares and handlers read it
@@ -94,14 +102,18 @@ type RPCInfo struct {
 	Sent, Received time.Time
 
 	// client-side per-call settings
-	target  string
-	timeout time.Duration
-	server  bool
-	method  *method // server: the method being served
+	target     string // WithTarget: no balancing
+	addr       string // the instance this attempt goes to
+	hashKey    string
+	timeout    time.Duration
+	timeoutSet bool // by WithTimeout: per-method policies do not apply
+	server     bool
+	method     *method // server: the method being served
 
 	hdr      ttheader.Header // request header (client) / reply header (server)
 	msg      transport.Message
 	backward []ttheader.StrKV // server: values for the reply
+	h2       grpcCall         // gRPC calls: metadata in and out (grpc.go)
 }
 
 type rpcInfoKey struct{}

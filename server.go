@@ -2,6 +2,7 @@ package kite
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
+	"github.com/kite-rpc/kite/epoll"
+	"github.com/kite-rpc/kite/govern"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -25,6 +28,10 @@ import (
 var ErrServerClosed = errors.New("kite: server closed")
 
 type serverConfig struct {
+	limit       govern.LimitPolicy
+	acl         []govern.ACLRule
+	registry    govern.Registry
+	instance    govern.Instance
 	addr        string
 	rwTimeout   time.Duration
 	idleTimeout time.Duration
@@ -32,6 +39,9 @@ type serverConfig struct {
 	maxFrame    int
 	mws         []Middleware
 	logger      *slog.Logger
+	poller      *epoll.Poller // WithPoller; nil is the net path
+	pollerSet   bool          // WithPoller given (else pollerDefault)
+	tls         *tls.Config   // WithTLS (grpc.go)
 }
 
 // Server serves registered services on one or more listeners, recognising
@@ -52,8 +62,10 @@ type Server struct {
 	conns     map[*serverConn]struct{}
 	connsDone chan struct{} // closed when conns empties during shutdown
 
+	gov      serverGovern
 	shutdown atomic.Bool
 	wg       sync.WaitGroup // Serve loops and connections
+	h2       h2Server       // gRPC over HTTP/2 (grpc.go)
 }
 
 type service struct {
@@ -99,6 +111,7 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s.riPool.New = func() any { return &RPCInfo{server: true} }
 	s.endpoint = chain(s.cfg.mws, s.invokeHandler)
+	s.initGovern()
 	return s
 }
 
@@ -144,7 +157,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+	s.register(ln)
 
+	if p := s.cfg.pollerOrDefault(); p != nil {
+		if pl, err := p.NewListener(ln); err == nil {
+			return s.servePoll(ln, pl)
+		}
+	}
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -170,11 +189,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
+		if !s.acceptConn() {
+			_ = nc.Close() // over MaxConnections
+			continue
+		}
 		sc := &serverConn{nc: nc}
 		s.mu.Lock()
 		if s.shutdown.Load() {
 			s.mu.Unlock()
 			_ = nc.Close()
+			s.connClosed()
 			return ErrServerClosed
 		}
 		s.conns[sc] = struct{}{}
@@ -226,6 +250,7 @@ func (s *Server) Run() error {
 // If ctx ends first, the remaining connections are closed and ctx's error
 // returned.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.deregister(ctx)
 	s.mu.Lock()
 	s.shutdown.Store(true)
 	for ln := range s.listeners {
@@ -240,6 +265,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		sc.mu.Unlock()
 	}
+	s.goAwayHTTP2() // grpc.go: HTTP/2 connections drain with GOAWAY
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	s.mu.Unlock()
@@ -260,11 +286,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) serveConn(sc *serverConn) {
 	defer func() {
 		_ = sc.nc.Close()
+		s.connClosed()
 		s.mu.Lock()
 		delete(s.conns, sc)
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
+	if s.cfg.tls != nil && s.startTLS(sc) { // grpc.go
+		return
+	}
 	rd := transport.NewReader(sc.nc, s.cfg.maxFrame)
 	var (
 		msg  transport.Message
@@ -275,8 +305,10 @@ func (s *Server) serveConn(sc *serverConn) {
 			_ = sc.nc.SetReadDeadline(time.Now().Add(s.cfg.idleTimeout))
 		}
 		if err := rd.ReadMessage(&msg); err != nil {
-			// EOF, idle timeout, garbage, HTTP/2 (not served yet): close
-			// without a reply, as Kitex does.
+			if errors.Is(err, transport.ErrHTTP2Preface) {
+				s.serveHTTP2(sc, rd.Peeked()) // grpc.go
+			}
+			// EOF, idle timeout, garbage: close without a reply, as Kitex does.
 			return
 		}
 		sc.mu.Lock()
@@ -311,8 +343,10 @@ func (s *Server) handle(nc net.Conn, msg *transport.Message, buf []byte) ([]byte
 		p = thrift.Binary
 	case transport.ThriftCompact:
 		p = thrift.Compact
+	case transport.KitexProtobuf:
+		return s.handleKPB(nc, msg, buf) // kpb.go
 	default:
-		return buf, true // Kitex Protobuf arrives with its own issue
+		return buf, true
 	}
 	name, typ, seq, n, err := thrift.ConsumeMessageBegin(msg.Body, p)
 	if err != nil || (typ != thrift.Call && typ != thrift.Oneway) {
@@ -385,6 +419,10 @@ func (s *Server) handle(nc net.Conn, msg *transport.Message, buf []byte) ([]byte
 // call runs the middleware chain and the handler, turning a panic into an
 // error reply.
 func (s *Server) call(ctx context.Context, m *method, args, result any) (err error) {
+	if err := s.admit(ctx, m); err != nil {
+		return err // limits and ACL run before middlewares
+	}
+	defer s.done()
 	defer func() {
 		if v := recover(); v != nil {
 			s.cfg.logger.Error("kite: handler panic", "service", m.svc.info.Name, "method", m.name,
@@ -409,6 +447,10 @@ func (e panicError) Error() string { return e.msg }
 // exceptionOf turns a handler error into the TApplicationException Kitex
 // sends for it (WIRE.md §1.5).
 func exceptionOf(err error) *thrift.ApplicationException {
+	var ad admissionError
+	if errors.As(err, &ad) {
+		return thrift.NewApplicationException(thrift.ExInternalError, ad.err.Message)
+	}
 	var pe panicError
 	if errors.As(err, &pe) {
 		return thrift.NewApplicationException(thrift.ExInternalError, pe.msg)

@@ -111,6 +111,20 @@ func (p *LongPool) Put(c *Conn, reuse bool) {
 	p.mu.Unlock()
 }
 
+// CloseIdle closes the idle connections to addr, as when discovery drops
+// the instance; connections in use are closed when they are Put back only if
+// the caller says so.
+func (p *LongPool) CloseIdle(addr string) {
+	p.mu.Lock()
+	list := p.idle[addr]
+	delete(p.idle, addr)
+	p.nIdle -= len(list)
+	p.mu.Unlock()
+	for _, c := range list {
+		_ = c.Close()
+	}
+}
+
 // Idle returns the number of idle connections the pool holds.
 func (p *LongPool) Idle() int {
 	p.mu.Lock()

@@ -167,3 +167,22 @@ func TestShortPool(t *testing.T) {
 		t.Error("short pool kept the connection")
 	}
 }
+
+func TestLongPoolCloseIdle(t *testing.T) {
+	checkGoroutines(t)
+	addr, _ := listen(t)
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
+	defer p.Close()
+	c, err := p.Get(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(c, true)
+	p.CloseIdle(addr)
+	if p.Idle() != 0 {
+		t.Fatal("CloseIdle kept a connection")
+	}
+	if _, err := c.Write([]byte{0}); err == nil {
+		t.Error("connection still open")
+	}
+}

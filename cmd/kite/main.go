@@ -26,6 +26,8 @@ func main() {
 		err = call(os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:], os.Stdout, os.Stderr)
+	case "gen":
+		err = gen(os.Args[2:])
 	case "help", "-h", "-help", "--help":
 		usage()
 		return

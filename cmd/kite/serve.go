@@ -7,11 +7,16 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/internal/pbecho"
 )
 
 func newEchoServer(opts ...kite.ServerOption) (*kite.Server, error) {
 	s := kite.NewServer(opts...)
 	if err := s.Register(echo.NewServiceInfo(), echoHandler{}); err != nil {
+		return nil, err
+	}
+	// The protobuf echo (pbecho.go), over Kitex Protobuf and gRPC.
+	if err := s.Register(pbecho.NewStreamServiceInfo(), pbEchoHandler{}); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -28,7 +33,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader)", "addr", *addr)
+	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader) and protobuf Echo (Kitex Protobuf, gRPC)", "addr", *addr)
 	if err := s.Run(); err != nil && !errors.Is(err, kite.ErrServerClosed) {
 		return err
 	}

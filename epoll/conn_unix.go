@@ -1,0 +1,598 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package epoll
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Supported reports whether this system has a real poller; where it is
+// false, connections are served through the net package.
+const Supported = true
+
+// sysConn is the descriptor side of a Conn.
+type sysConn struct {
+	fd   int
+	lp   *loop
+	idx  int32
+	idle atomic.Int64 // the Serve idle timeout in nanoseconds; 0 means none
+}
+
+// loop is one poll loop and its connection table.
+type loop struct {
+	mu      sync.Mutex // guards the fields below
+	sp      *sysPoller // nil while the loop is stopped
+	running bool
+	conns   []*Conn // indexed by the event's user data
+	free    []int32 // unused slots of conns
+	count   int
+
+	idlers atomic.Int32 // connections with an idle timeout
+}
+
+type ready struct {
+	c          *Conn
+	r, w, hang bool
+}
+
+// add registers c with the loop, starting it if it is stopped.
+func (l *loop) add(c *Conn) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sp == nil {
+		sp, err := newSysPoller()
+		if err != nil {
+			return err
+		}
+		l.sp = sp
+	}
+	var idx int32
+	if n := len(l.free); n > 0 {
+		idx = l.free[n-1]
+		l.free = l.free[:n-1]
+	} else {
+		idx = int32(len(l.conns))
+		l.conns = append(l.conns, nil)
+	}
+	c.sys.lp, c.sys.idx = l, idx
+	l.conns[idx] = c
+	if err := l.sp.add(c.sys.fd, idx); err != nil {
+		l.conns[idx] = nil
+		l.free = append(l.free, idx)
+		if l.count == 0 && !l.running {
+			l.sp.close()
+			l.sp = nil
+		}
+		return err
+	}
+	l.count++
+	if !l.running {
+		l.running = true
+		go l.run(l.sp)
+	}
+	return nil
+}
+
+// remove frees c's slot; the loop stops once it has no connection.
+func (l *loop) remove(c *Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[c.sys.idx] != c {
+		return
+	}
+	l.conns[c.sys.idx] = nil
+	l.free = append(l.free, c.sys.idx)
+	l.count--
+	if l.count == 0 {
+		// Give the table back too: a server that had 10,000 connections
+		// should not keep their slots.
+		l.conns, l.free = nil, nil
+		if l.running {
+			l.sp.wake()
+		}
+	}
+}
+
+const sweepEvery = 100 * time.Millisecond
+
+// run waits for events until the loop has no connection. After a batch it
+// polls once without blocking (yielding to the handlers it woke first),
+// and blocks in the kernel only when that finds nothing.
+func (l *loop) run(sp *sysPoller) {
+	var (
+		batch     []ready
+		polled    bool
+		lastSweep = time.Now()
+	)
+	for {
+		ms := -1
+		if polled {
+			ms = 0
+		} else if l.idlers.Load() > 0 {
+			ms = int(sweepEvery / time.Millisecond)
+		}
+		n, err := sp.wait(ms)
+		if err != nil && err != unix.EINTR {
+			// EBADF/EINVAL cannot happen while the loop owns sp; do not spin
+			// if the impossible happens.
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n <= 0 && polled {
+			polled = false
+			runtime.Gosched()
+			continue
+		}
+		polled = n > 0
+
+		l.mu.Lock()
+		if l.count == 0 {
+			l.sp = nil
+			l.running = false
+			l.mu.Unlock()
+			sp.close()
+			return
+		}
+		batch = batch[:0]
+		for i := 0; i < n; i++ {
+			idx, r, w, hang := sp.event(i)
+			if idx < 0 {
+				sp.drainWake()
+				continue
+			}
+			if int(idx) < len(l.conns) {
+				if c := l.conns[idx]; c != nil {
+					batch = append(batch, ready{c, r, w, hang})
+				}
+			}
+		}
+		l.mu.Unlock()
+
+		for i := range batch {
+			e := &batch[i]
+			if e.r {
+				e.c.readable(e.hang)
+			}
+			if e.w {
+				e.c.writable()
+			}
+			e.c = nil
+		}
+		if l.idlers.Load() > 0 {
+			if now := time.Now(); now.Sub(lastSweep) >= sweepEvery {
+				lastSweep = now
+				l.sweep(now.UnixNano())
+			}
+		}
+	}
+}
+
+// sweep closes served connections idle past their timeout.
+func (l *loop) sweep(now int64) {
+	var old []*Conn
+	l.mu.Lock()
+	for _, c := range l.conns {
+		if c == nil {
+			continue
+		}
+		if idle := c.sys.idle.Load(); idle > 0 && now-c.lastActive.Load() > idle {
+			old = append(old, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range old {
+		c.inMu.Lock()
+		busy := c.running
+		c.inMu.Unlock()
+		if !busy && now-c.lastActive.Load() > c.sys.idle.Load() {
+			_ = c.Close()
+		}
+	}
+}
+
+// readable is the loop's reaction to a read edge: move what the socket
+// holds into the input and wake its consumer.
+func (c *Conn) readable(hang bool) {
+	if !c.incref() {
+		return
+	}
+	c.inMu.Lock()
+	if !c.paused && c.fillLocked(hang) {
+		c.lastActive.Store(time.Now().UnixNano())
+		c.arrivedLocked()
+	}
+	c.inMu.Unlock()
+	c.decref()
+}
+
+// resumeInput reads again after the consumer made room below the limit.
+func (c *Conn) resumeInput() {
+	if !c.incref() {
+		return
+	}
+	c.inMu.Lock()
+	if c.paused {
+		c.paused = false
+		if c.fillLocked(true) {
+			c.arrivedLocked()
+		}
+	}
+	c.inMu.Unlock()
+	c.decref()
+}
+
+// fillLocked reads from the socket into the input until it would block, a
+// short read says it is drained (unless all is set: the peer hung up and
+// its EOF must be seen now), or the input limit is reached. It reports
+// whether bytes, EOF or an error arrived. The caller holds a reference.
+func (c *Conn) fillLocked(all bool) bool {
+	got := false
+	for !c.eof && c.rdErr == nil {
+		if c.in.n >= c.inLimit() {
+			c.paused = true
+			break
+		}
+		prev := c.in.tail
+		buf := c.in.space(1024)
+		n, err := unix.Read(c.sys.fd, buf)
+		if n > 0 {
+			c.in.wrote(n)
+			got = true
+			if n < len(buf) && !all {
+				break
+			}
+			continue
+		}
+		if c.in.tail != prev && c.in.tail.w == 0 {
+			c.unlinkTailLocked(prev)
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+		case err == nil: // n == 0: the peer closed its side
+			c.eof, got = true, true
+		default:
+			c.rdErr, got = os.NewSyscallError("read", err), true
+		}
+		break
+	}
+	return got
+}
+
+// unlinkTailLocked drops an empty block space just added after prev.
+func (c *Conn) unlinkTailLocked(prev *block) {
+	b := c.in.tail
+	if prev == nil {
+		c.in.head, c.in.cur, c.in.tail = nil, nil, nil
+	} else {
+		prev.next = nil
+		c.in.tail = prev
+		if c.in.cur == b {
+			c.in.cur = prev
+		}
+	}
+	putBlock(b)
+}
+
+func (c *Conn) sysWrite(p []byte) (int, error) {
+	for {
+		n, err := unix.Write(c.sys.fd, p)
+		if n < 0 {
+			n = 0
+		}
+		switch err {
+		case nil:
+			if n < len(p) {
+				return n, errAgain
+			}
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return n, errAgain
+		}
+		return n, os.NewSyscallError("write", err)
+	}
+}
+
+func (c *Conn) sysWritev(iov [][]byte) (int, error) {
+	total := 0
+	for _, b := range iov {
+		total += len(b)
+	}
+	for {
+		n, err := writev(c.sys.fd, iov)
+		if n < 0 {
+			n = 0
+		}
+		switch err {
+		case nil:
+			if n < total {
+				return n, errAgain
+			}
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return n, errAgain
+		}
+		return n, os.NewSyscallError("writev", err)
+	}
+}
+
+func (c *Conn) sysShutdown() {}
+
+func (c *Conn) sysClose() {
+	if c.sys.idle.Load() > 0 {
+		c.sys.lp.idlers.Add(-1)
+	}
+	_ = unix.Close(c.sys.fd)
+	c.sys.lp.remove(c)
+}
+
+func (c *Conn) sysServe(idle time.Duration) {
+	if idle > 0 && c.sys.idle.Swap(int64(idle)) == 0 {
+		c.sys.lp.idlers.Add(1)
+	}
+}
+
+func (c *Conn) sysDeadline(r, w time.Time, setR, setW bool) error { return nil }
+
+// newConn wraps a connected non-blocking socket and registers it.
+func (p *Poller) newConn(fd int, raddr net.Addr) (*Conn, error) {
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	c := &Conn{raddr: raddr}
+	c.init()
+	c.sys.fd = fd
+	if sa, err := unix.Getsockname(fd); err == nil {
+		c.laddr = tcpAddr(sa)
+	}
+	if err := p.pick().add(c); err != nil {
+		_ = unix.Close(fd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return c, nil
+}
+
+func tcpAddr(sa unix.Sockaddr) net.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			}
+		}
+		return a
+	}
+	return nil
+}
+
+// Listener accepts connections from a net.Listener's socket straight onto
+// a poller: the listening socket stays with the net package (its Accept
+// waits in the Go runtime's poller), the accepted sockets never do.
+type Listener struct {
+	ln net.Listener
+	rc syscall.RawConn
+	p  *Poller
+}
+
+// NewListener returns a Listener taking ln's connections onto p. ln must be
+// a TCP listener with a socket (a *net.TCPListener); others give
+// ErrUnsupported. Closing ln stops Accept.
+func (p *Poller) NewListener(ln net.Listener) (*Listener, error) {
+	if _, ok := ln.Addr().(*net.TCPAddr); !ok {
+		return nil, ErrUnsupported
+	}
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil, ErrUnsupported
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	return &Listener{ln: ln, rc: rc, p: p}, nil
+}
+
+// Accept waits for and returns the next connection. Errors are the
+// listener's (net.ErrClosed after Close) or an *os.SyscallError from
+// accept, such as EMFILE, which the caller should back off from.
+func (l *Listener) Accept() (*Conn, error) {
+	var (
+		nfd  int
+		sa   unix.Sockaddr
+		aerr error
+	)
+	err := l.rc.Read(func(fd uintptr) bool {
+		for {
+			nfd, sa, aerr = acceptNB(int(fd))
+			if aerr != unix.EINTR {
+				return aerr != unix.EAGAIN
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if aerr != nil {
+		return nil, os.NewSyscallError("accept", aerr)
+	}
+	return l.p.newConn(nfd, tcpAddr(sa))
+}
+
+// Addr returns the listener's address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Close closes the underlying listener.
+func (l *Listener) Close() error { return l.ln.Close() }
+
+// DialContext connects to address ("host:port") over network ("tcp",
+// "tcp4" or "tcp6") with a non-blocking connect watched by the poller.
+// Other networks are dialled by the net package.
+func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return (&net.Dialer{Timeout: d.Timeout}).DialContext(ctx, network, address)
+	}
+	if d.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
+	}
+	host, service, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	port, err := strconv.Atoi(service)
+	if err != nil {
+		if port, err = net.DefaultResolver.LookupPort(ctx, network, service); err != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		}
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else {
+		if host == "" {
+			host = "localhost"
+		}
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		}
+		for _, a := range addrs {
+			ips = append(ips, a.IP)
+		}
+	}
+	var first error
+	for _, ip := range ips {
+		if ip4 := ip.To4(); ip4 != nil && network != "tcp6" {
+			ip = ip4
+		} else if ip4 != nil || network == "tcp4" {
+			continue
+		}
+		raddr := &net.TCPAddr{IP: ip, Port: port}
+		c, err := d.dial(ctx, raddr)
+		if err == nil {
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if first == nil {
+		first = errors.New("no suitable address")
+	}
+	return nil, &net.OpError{Op: "dial", Net: network, Addr: &net.TCPAddr{Port: port}, Err: first}
+}
+
+func (d *Dialer) dial(ctx context.Context, raddr *net.TCPAddr) (*Conn, error) {
+	var sa unix.Sockaddr
+	family := unix.AF_INET
+	if ip4 := raddr.IP.To4(); ip4 != nil {
+		s := &unix.SockaddrInet4{Port: raddr.Port}
+		copy(s.Addr[:], ip4)
+		sa = s
+	} else {
+		family = unix.AF_INET6
+		s := &unix.SockaddrInet6{Port: raddr.Port}
+		copy(s.Addr[:], raddr.IP.To16())
+		sa = s
+	}
+	fd, err := socketNB(family)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	err = unix.Connect(fd, sa)
+	for err == unix.EINTR {
+		err = unix.Connect(fd, sa)
+	}
+	if err != nil && err != unix.EINPROGRESS && err != unix.EALREADY {
+		_ = unix.Close(fd)
+		return nil, os.NewSyscallError("connect", err)
+	}
+	c, aerr := d.poller().newConn(fd, raddr)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if err == nil {
+		return c, nil
+	}
+	for {
+		select {
+		case <-c.wrCh:
+		case <-ctx.Done():
+			_ = c.Close()
+			return nil, ctx.Err()
+		}
+		soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if gerr != nil {
+			_ = c.Close()
+			return nil, os.NewSyscallError("getsockopt", gerr)
+		}
+		switch e := syscall.Errno(soerr); e {
+		case 0:
+			if _, perr := unix.Getpeername(fd); perr == nil {
+				if sa, err := unix.Getsockname(fd); err == nil {
+					c.laddr = tcpAddr(sa)
+				}
+				return c, nil
+			}
+		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+		default:
+			_ = c.Close()
+			return nil, os.NewSyscallError("connect", e)
+		}
+	}
+}
+
+// SyscallConn gives access to the socket for checks that do not wait; the
+// transport pools use it to peek at idle connections. Its Read refuses (with
+// an error) when the poller already holds unread input or saw the end of
+// it, and otherwise calls f once without waiting for readiness.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) { return rawConn{c}, nil }
+
+type rawConn struct{ c *Conn }
+
+var errNotIdle = errors.New("epoll: connection has buffered input")
+
+func (r rawConn) Control(f func(fd uintptr)) error {
+	if !r.c.incref() {
+		return net.ErrClosed
+	}
+	defer r.c.decref()
+	f(uintptr(r.c.sys.fd))
+	return nil
+}
+
+func (r rawConn) Read(f func(fd uintptr) bool) error {
+	r.c.inMu.Lock()
+	busy := r.c.in.n > 0 || r.c.eof || r.c.rdErr != nil
+	r.c.inMu.Unlock()
+	if busy {
+		return errNotIdle
+	}
+	return r.Control(func(fd uintptr) { f(fd) })
+}
+
+func (r rawConn) Write(f func(fd uintptr) bool) error {
+	return r.Control(func(fd uintptr) { f(fd) })
+}

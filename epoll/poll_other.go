@@ -1,0 +1,180 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package epoll
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// Supported reports whether this system has a real poller; where it is
+// false, connections are served through the net package.
+const Supported = false
+
+// Mechanism names the I/O mechanism: here, the net package.
+const Mechanism = "net"
+
+// loop is unused here: each connection has a reader goroutine instead.
+type loop struct{}
+
+// sysConn is the net.Conn side of a Conn. A goroutine per connection reads
+// it into the input chain, standing in for the poll loop.
+type sysConn struct {
+	nc     net.Conn
+	idle   atomic.Int64
+	resume chan struct{}
+}
+
+func (p *Poller) newConn(nc net.Conn) *Conn {
+	c := &Conn{laddr: nc.LocalAddr(), raddr: nc.RemoteAddr()}
+	c.init()
+	c.sys.nc = nc
+	c.sys.resume = make(chan struct{}, 1)
+	c.incref() // held by the reader until it exits
+	go c.reader()
+	return c
+}
+
+// reader moves bytes from the net.Conn into the input until it ends.
+func (c *Conn) reader() {
+	defer c.decref()
+	buf := make([]byte, blockSize)
+	for {
+		c.inMu.Lock()
+		for c.in.n >= c.inLimit() && !c.closed() {
+			c.paused = true
+			c.inMu.Unlock()
+			select {
+			case <-c.sys.resume:
+			case <-c.closeCh:
+			}
+			c.inMu.Lock()
+		}
+		c.inMu.Unlock()
+		if idle := c.sys.idle.Load(); idle > 0 {
+			_ = c.sys.nc.SetReadDeadline(time.Now().Add(time.Duration(idle)))
+		}
+		n, err := c.sys.nc.Read(buf)
+		c.inMu.Lock()
+		if c.finished || c.closed() {
+			c.inMu.Unlock()
+			return
+		}
+		for k := 0; k < n; {
+			m := copy(c.in.space(1), buf[k:n])
+			c.in.wrote(m)
+			k += m
+		}
+		var ne net.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &ne) && ne.Timeout() && c.sys.idle.Load() > 0:
+			if !c.running && n == 0 {
+				c.inMu.Unlock()
+				_ = c.Close()
+				return
+			}
+			err = nil
+		case errors.Is(err, errEOF):
+			c.eof = true
+		default:
+			c.rdErr = err
+		}
+		if n > 0 || err != nil {
+			c.lastActive.Store(time.Now().UnixNano())
+			c.arrivedLocked()
+		}
+		c.inMu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (c *Conn) resumeInput() {
+	c.inMu.Lock()
+	c.paused = false
+	c.inMu.Unlock()
+	select {
+	case c.sys.resume <- struct{}{}:
+	default:
+	}
+}
+
+func unwrapOp(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Err
+	}
+	return err
+}
+
+func (c *Conn) sysWrite(p []byte) (int, error) {
+	n, err := c.sys.nc.Write(p)
+	return n, unwrapOp(err)
+}
+
+func (c *Conn) sysWritev(iov [][]byte) (int, error) {
+	bufs := net.Buffers(append([][]byte(nil), iov...))
+	n, err := bufs.WriteTo(c.sys.nc)
+	return int(n), unwrapOp(err)
+}
+
+func (c *Conn) sysShutdown() { _ = c.sys.nc.Close() }
+
+func (c *Conn) sysClose() {}
+
+func (c *Conn) sysServe(idle time.Duration) {
+	c.sys.idle.Store(int64(idle))
+	if idle > 0 {
+		_ = c.sys.nc.SetReadDeadline(time.Now().Add(idle)) // the reader re-arms it
+	}
+}
+
+func (c *Conn) sysDeadline(r, w time.Time, setR, setW bool) error {
+	if setW {
+		return c.sys.nc.SetWriteDeadline(w)
+	}
+	return nil
+}
+
+// Listener accepts connections from a net.Listener and wraps them.
+type Listener struct {
+	ln net.Listener
+	p  *Poller
+}
+
+// NewListener returns a Listener wrapping ln's connections.
+func (p *Poller) NewListener(ln net.Listener) (*Listener, error) {
+	return &Listener{ln: ln, p: p}, nil
+}
+
+// Accept waits for and returns the next connection.
+func (l *Listener) Accept() (*Conn, error) {
+	nc, err := l.ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return l.p.newConn(nc), nil
+}
+
+// Addr returns the listener's address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Close closes the underlying listener.
+func (l *Listener) Close() error { return l.ln.Close() }
+
+// DialContext dials with the net package and wraps the connection.
+func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	nc, err := (&net.Dialer{Timeout: d.Timeout}).DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return d.poller().newConn(nc), nil
+}
+
+var errEOF = io.EOF

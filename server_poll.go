@@ -1,0 +1,163 @@
+package kite
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/kite-rpc/kite/epoll"
+	"github.com/kite-rpc/kite/transport"
+)
+
+// servePoll is Serve on the poller: accepted sockets join pl's poll loops
+// and have no goroutine while idle; a goroutine runs only while a
+// connection has whole frames to handle (pollConn.serve). Shutdown works as
+// on the net path: s.conns and s.wg track the connections, sc.busy marks
+// one whose request is being handled.
+func (s *Server) servePoll(ln net.Listener, pl *epoll.Listener) error {
+	var backoff time.Duration
+	for {
+		c, err := pl.Accept()
+		if err != nil {
+			if s.shutdown.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) || isPollerFull(err) {
+				// EMFILE and friends: back off instead of spinning, and
+				// say so once per storm.
+				if backoff == 0 {
+					backoff = 5 * time.Millisecond
+					s.cfg.logger.Warn("kite: accept failed; backing off", "err", err)
+				} else if backoff < time.Second {
+					backoff *= 2
+				}
+				time.Sleep(backoff)
+				continue
+			}
+			s.mu.Lock()
+			delete(s.listeners, ln)
+			s.mu.Unlock()
+			return err
+		}
+		backoff = 0
+		pc := &pollConn{s: s, sc: serverConn{nc: c}}
+		s.mu.Lock()
+		if s.shutdown.Load() {
+			s.mu.Unlock()
+			_ = c.Close()
+			return ErrServerClosed
+		}
+		s.conns[&pc.sc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		max := s.cfg.maxFrame
+		if max <= 0 {
+			max = transport.DefaultMaxFrameSize
+		}
+		c.SetInputLimit(max + 64<<10)
+		c.Serve(pc.serve, pc.closed, s.cfg.idleTimeout)
+	}
+}
+
+// isPollerFull reports a connection the poller could not register (the
+// kernel's watch limit or memory): like EMFILE, worth backing off from.
+func isPollerFull(err error) bool {
+	var se *os.SyscallError
+	return errors.As(err, &se) && se.Syscall == "epoll_ctl"
+}
+
+// pollConn is a server connection on the poller.
+type pollConn struct {
+	s  *Server
+	sc serverConn
+}
+
+// pollScratch is what a handler run needs; pooled, so an idle connection
+// holds none of it.
+type pollScratch struct {
+	msg  transport.Message
+	wbuf []byte
+}
+
+var pollScratchPool = sync.Pool{New: func() any { return new(pollScratch) }}
+
+// serve handles the whole frames c holds, in order, then returns; the
+// poller runs it again when more input arrives. The message body aliases
+// c's input, which is released after the reply is written.
+func (pc *pollConn) serve(c *epoll.Conn) {
+	s, sc := pc.s, &pc.sc
+	ps := pollScratchPool.Get().(*pollScratch)
+	defer func() {
+		ps.msg.Body = nil
+		if cap(ps.wbuf) > 64<<10 {
+			ps.wbuf = nil
+		}
+		pollScratchPool.Put(ps)
+	}()
+	for {
+		n := c.Len()
+		if n == 0 {
+			break
+		}
+		b := c.PeekBlock()
+		size, err := transport.ParseMessage(b, &ps.msg, s.cfg.maxFrame)
+		if err == transport.ErrNeedMore && len(b) < n && size <= n {
+			// The frame may be all here but span blocks: look at it whole.
+			want := n
+			if size > 0 {
+				want = size
+			}
+			b, _ = c.Peek(want)
+			size, err = transport.ParseMessage(b, &ps.msg, s.cfg.maxFrame)
+		}
+		if err == transport.ErrNeedMore {
+			break
+		}
+		if err != nil {
+			// Garbage, a frame too large, HTTP/2 (not served yet): close
+			// without a reply, as Kitex does and the net path does.
+			_ = c.Close()
+			return
+		}
+		sc.mu.Lock()
+		if sc.dead {
+			sc.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		sc.busy = true
+		sc.mu.Unlock()
+
+		var closeConn bool
+		ps.wbuf, closeConn = s.handle(c, &ps.msg, ps.wbuf[:0])
+		c.Skip(size)
+		c.Release()
+
+		sc.mu.Lock()
+		sc.busy = false
+		dead := sc.dead || s.shutdown.Load()
+		sc.mu.Unlock()
+		if closeConn || dead {
+			_ = c.Close()
+			return
+		}
+	}
+	c.Release()
+	if c.PeerClosed() {
+		_ = c.Close() // EOF, mid-frame or not: nothing more can be answered
+	}
+}
+
+// closed forgets the connection once the poller has closed it. It runs on
+// its own goroutine because Shutdown closes connections holding s.mu.
+func (pc *pollConn) closed() {
+	go func() {
+		pc.s.mu.Lock()
+		delete(pc.s.conns, &pc.sc)
+		pc.s.mu.Unlock()
+		pc.s.wg.Done()
+	}()
+}

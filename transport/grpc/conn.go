@@ -1,0 +1,395 @@
+package grpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// Config holds the settings shared by servers and clients. Zero fields take
+// the defaults stated on them.
+type Config struct {
+	// MaxRecvMsgSize is the largest message accepted; larger ones fail
+	// with RESOURCE_EXHAUSTED. The default is 4 MiB, as grpc-go's.
+	MaxRecvMsgSize int
+	// MaxSendMsgSize is the largest message sent; larger ones fail with
+	// RESOURCE_EXHAUSTED before anything is written. The default is
+	// math.MaxInt32, as grpc-go's.
+	MaxSendMsgSize int
+	// InitialWindowSize is each stream's receive window: how many bytes of
+	// complete, unread messages a stream buffers before the peer must
+	// wait. The default is 64 KiB.
+	InitialWindowSize int32
+	// ConnWindowSize is the connection's receive window. The default is
+	// 1 MiB.
+	ConnWindowSize int32
+	// MaxConcurrentStreams, on a server, is advertised to clients; zero
+	// means no limit.
+	MaxConcurrentStreams uint32
+	// WriteTimeout bounds each write to the connection; a connection that
+	// cannot take its bytes for this long is closed. The default is none.
+	WriteTimeout time.Duration
+}
+
+func (c *Config) withDefaults() Config {
+	d := *c
+	if d.MaxRecvMsgSize <= 0 {
+		d.MaxRecvMsgSize = 4 << 20
+	}
+	if d.MaxSendMsgSize <= 0 {
+		d.MaxSendMsgSize = math.MaxInt32
+	}
+	if d.InitialWindowSize <= 0 {
+		d.InitialWindowSize = 64 << 10
+	}
+	if d.ConnWindowSize < 65535 {
+		d.ConnWindowSize = 1 << 20
+	}
+	return d
+}
+
+// Errors.
+var (
+	// ErrConnClosed is returned for streams of a connection that closed.
+	ErrConnClosed = errors.New("grpc: connection closed")
+	// ErrStreamDone is returned by Send after the stream finished.
+	ErrStreamDone = errors.New("grpc: stream finished")
+)
+
+const defaultMaxFrame = 16384
+
+// conn is one HTTP/2 connection, either side.
+type conn struct {
+	nc     net.Conn
+	cfg    Config
+	client bool
+	br     *bufio.Reader
+	fr     *http2.Framer
+
+	wmu       sync.Mutex // guards the fields down to peerMaxStreams, and every Stream's send fields
+	wcond     *sync.Cond // on wmu: send windows grew, or something failed
+	wbuf      []byte     // frames waiting for the writer
+	spare     []byte
+	wsignaled bool // the writer has been woken for wbuf
+	werr      error
+	sendWin   int64 // the peer's connection window
+	peerWin   int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
+	peerFrame int   // the peer's SETTINGS_MAX_FRAME_SIZE
+	closeWhenFlushed bool
+	wsignal   chan struct{}
+
+	mu        sync.Mutex // guards the fields below
+	sconds    *sync.Cond // on mu: a stream slot freed (client)
+	streams   map[uint32]*Stream
+	maxID     uint32 // server: highest stream id seen; client: last id used
+	peerMax   uint32 // client: the server's SETTINGS_MAX_CONCURRENT_STREAMS
+	draining  bool   // server: first GOAWAY sent; client: GOAWAY received
+	lastID    uint32 // server: streams above it are refused after the second GOAWAY
+	finalSent bool
+	closeErr  error
+
+	connUnacked int // reader goroutine only: received, not yet credited
+	done        chan struct{}
+	closeOnce   sync.Once
+	srv         *Server         // server side
+	hwg         *sync.WaitGroup // server: handler goroutines
+}
+
+func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
+	c := &conn{
+		nc: nc, cfg: cfg, client: client,
+		sendWin: 65535, peerWin: 65535, peerFrame: defaultMaxFrame, peerMax: math.MaxUint32,
+		streams: make(map[uint32]*Stream),
+		wsignal: make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	c.wcond = sync.NewCond(&c.wmu)
+	c.sconds = sync.NewCond(&c.mu)
+	c.br = bufio.NewReaderSize(r, 32<<10)
+	c.fr = http2.NewFramer(nil, c.br)
+	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	c.fr.MaxHeaderListSize = 1 << 20
+	c.fr.SetReuseFrames()
+	return c
+}
+
+// initialFrames appends our SETTINGS and the connection window update.
+func (c *conn) initialFrames(b []byte) []byte {
+	s := []http2.Setting{{ID: http2.SettingMaxFrameSize, Val: defaultMaxFrame}}
+	if c.cfg.InitialWindowSize != 65535 {
+		s = append(s, http2.Setting{ID: http2.SettingInitialWindowSize, Val: uint32(c.cfg.InitialWindowSize)})
+	}
+	if !c.client && c.cfg.MaxConcurrentStreams > 0 {
+		s = append(s, http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: c.cfg.MaxConcurrentStreams})
+	}
+	b = appendSettings(b, s...)
+	if c.cfg.ConnWindowSize > 65535 {
+		b = appendWindowUpdate(b, 0, uint32(c.cfg.ConnWindowSize-65535))
+	}
+	return b
+}
+
+// kick wakes the writer; c.wmu must be held.
+func (c *conn) kick() {
+	if !c.wsignaled {
+		c.wsignaled = true
+		select {
+		case c.wsignal <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// queue appends frames built by f and wakes the writer.
+func (c *conn) queue(f func(b []byte) []byte) {
+	c.wmu.Lock()
+	if c.werr == nil {
+		c.wbuf = f(c.wbuf)
+		c.kick()
+	}
+	c.wmu.Unlock()
+}
+
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.wsignal:
+		case <-c.done:
+			return
+		}
+		// Let the goroutines that are ready run first: their replies then
+		// join this write.
+		runtime.Gosched()
+		c.wmu.Lock()
+		for len(c.wbuf) > 0 {
+			buf := c.wbuf
+			c.wbuf = c.spare[:0]
+			c.wmu.Unlock()
+			if c.cfg.WriteTimeout > 0 {
+				_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+			}
+			_, err := c.nc.Write(buf)
+			c.wmu.Lock()
+			if cap(buf) <= 256<<10 {
+				c.spare = buf[:0]
+			}
+			if err != nil {
+				c.wmu.Unlock()
+				c.close(err)
+				return
+			}
+		}
+		c.wsignaled = false
+		closing := c.closeWhenFlushed
+		c.wmu.Unlock()
+		if closing {
+			c.close(nil)
+			return
+		}
+	}
+}
+
+// close tears the connection down: every stream fails with err (or
+// ErrConnClosed).
+func (c *conn) close(err error) {
+	c.closeOnce.Do(func() {
+		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+			err = ErrConnClosed
+		}
+		c.mu.Lock()
+		c.closeErr = err
+		streams := make([]*Stream, 0, len(c.streams))
+		for _, s := range c.streams {
+			streams = append(streams, s)
+		}
+		c.streams = map[uint32]*Stream{}
+		c.sconds.Broadcast()
+		c.mu.Unlock()
+		c.wmu.Lock()
+		if c.werr == nil {
+			c.werr = err
+		}
+		c.wcond.Broadcast()
+		c.wmu.Unlock()
+		close(c.done)
+		_ = c.nc.Close()
+		for _, s := range streams {
+			s.fail(err)
+		}
+	})
+}
+
+// readLoop reads frames until the connection fails.
+func (c *conn) readLoop() {
+	var err error
+	defer func() { c.close(err) }()
+	for {
+		var f http2.Frame
+		f, err = c.fr.ReadFrame()
+		if err != nil {
+			var se http2.StreamError
+			if errors.As(err, &se) {
+				c.resetStream(se.StreamID, se.Code)
+				err = nil
+				continue
+			}
+			var ce http2.ConnectionError
+			if errors.As(err, &ce) {
+				c.queue(func(b []byte) []byte { return appendGoAway(b, c.maxIDLocked(), http2.ErrCode(ce), "") })
+				c.flushAndClose()
+			}
+			return
+		}
+		switch f := f.(type) {
+		case *http2.MetaHeadersFrame:
+			if c.client {
+				c.onResponseHeaders(f)
+			} else {
+				c.onRequestHeaders(f)
+			}
+		case *http2.DataFrame:
+			c.onData(f)
+		case *http2.WindowUpdateFrame:
+			var s *Stream
+			if f.StreamID != 0 {
+				if s = c.stream(f.StreamID); s == nil {
+					continue
+				}
+			}
+			c.wmu.Lock()
+			if s == nil {
+				c.sendWin += int64(f.Increment)
+			} else {
+				s.sendWin += int64(f.Increment)
+			}
+			c.wcond.Broadcast()
+			c.wmu.Unlock()
+		case *http2.SettingsFrame:
+			if f.IsAck() {
+				continue
+			}
+			c.onSettings(f)
+		case *http2.RSTStreamFrame:
+			if s := c.stream(f.StreamID); s != nil {
+				s.onReset(f.ErrCode)
+			}
+		case *http2.PingFrame:
+			if f.IsAck() {
+				if !c.client && f.Data == shutdownPing {
+					c.finalGoAway()
+				}
+				continue
+			}
+			data := f.Data
+			c.queue(func(b []byte) []byte { return appendPing(b, true, data) })
+		case *http2.GoAwayFrame:
+			if c.client {
+				c.onGoAway(f.LastStreamID)
+			}
+		}
+	}
+}
+
+func (c *conn) maxIDLocked() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.maxID
+}
+
+// flushAndClose closes the connection once queued frames are written.
+func (c *conn) flushAndClose() {
+	c.wmu.Lock()
+	c.closeWhenFlushed = true
+	c.kick()
+	c.wmu.Unlock()
+}
+
+func (c *conn) stream(id uint32) *Stream {
+	c.mu.Lock()
+	s := c.streams[id]
+	c.mu.Unlock()
+	return s
+}
+
+func (c *conn) onSettings(f *http2.SettingsFrame) {
+	c.mu.Lock() // lock order: mu, then wmu
+	c.wmu.Lock()
+	_ = f.ForeachSetting(func(s http2.Setting) error {
+		switch s.ID {
+		case http2.SettingInitialWindowSize:
+			delta := int64(s.Val) - c.peerWin
+			c.peerWin = int64(s.Val)
+			for _, st := range c.streams {
+				st.sendWin += delta
+			}
+		case http2.SettingMaxFrameSize:
+			c.peerFrame = int(s.Val)
+		case http2.SettingMaxConcurrentStreams:
+			c.peerMax = s.Val
+			c.sconds.Broadcast()
+		}
+		return nil
+	})
+	c.wbuf = appendFrameHeader(c.wbuf, 0, http2.FrameSettings, http2.FlagSettingsAck, 0)
+	c.kick()
+	c.wcond.Broadcast()
+	c.wmu.Unlock()
+	c.mu.Unlock()
+}
+
+func (c *conn) onData(f *http2.DataFrame) {
+	n := int(f.Length)
+	if n > 0 {
+		c.connUnacked += n
+		if c.connUnacked >= int(c.cfg.ConnWindowSize)/4 {
+			inc := c.connUnacked
+			c.connUnacked = 0
+			c.queue(func(b []byte) []byte { return appendWindowUpdate(b, 0, uint32(inc)) })
+		}
+	}
+	s := c.stream(f.StreamID)
+	if s == nil {
+		return
+	}
+	s.onData(f.Data(), n, f.StreamEnded())
+}
+
+// resetStream answers a stream-level protocol error with RST_STREAM.
+func (c *conn) resetStream(id uint32, code http2.ErrCode) {
+	c.queue(func(b []byte) []byte { return appendRSTStream(b, id, code) })
+	if s := c.stream(id); s != nil {
+		s.onReset(code)
+	}
+}
+
+// removeStream forgets s.
+func (c *conn) removeStream(s *Stream) {
+	c.mu.Lock()
+	if c.streams[s.id] == s {
+		delete(c.streams, s.id)
+	}
+	idle := len(c.streams) == 0
+	c.sconds.Broadcast()
+	closing := idle && ((c.finalSent && !c.client) || (c.client && c.draining))
+	c.mu.Unlock()
+	if closing {
+		c.flushAndClose()
+	}
+}
+
+// streamCtx returns a cancellable context for a stream with an optional deadline.
+func streamCtx(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if !deadline.IsZero() {
+		return context.WithDeadline(parent, deadline)
+	}
+	return context.WithCancel(parent)
+}
