@@ -195,7 +195,13 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	addr := ri.addr
 	// Dialling is bounded by the connect timeout and ctx; a shorter RPC
 	// timeout is not applied to it, which would cost a context per call.
-	conn, err := c.pool.Get(ctx, addr)
+	dctx := ctx
+	if ri.connectTimeout > 0 { // a per-method policy (WithTimeouts)
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, ri.connectTimeout)
+		defer cancel()
+	}
+	conn, err := c.pool.Get(dctx, addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxError(ctx.Err())

@@ -134,10 +134,12 @@ func inRetryChain(ctx context.Context) bool {
 // send applies the client's policies around the wire call.
 func (c *Client) send(ctx context.Context, ri *RPCInfo, args, result any) error {
 	g := &c.gov
-	if g.timeouts != nil && !ri.timeoutSet {
-		if t := g.timeouts.Lookup(ri.Method); t.RPC > 0 {
+	if g.timeouts != nil {
+		t := g.timeouts.Lookup(ri.Method)
+		if t.RPC > 0 && !ri.timeoutSet {
 			ri.timeout = t.RPC
 		}
+		ri.connectTimeout = t.Connect
 	}
 	if g.acl != nil {
 		if err := g.acl(ctx, c.service, ri.Method); err != nil {
@@ -242,7 +244,7 @@ func (c *Client) retry(ctx context.Context, r *govern.Retrier, ri *RPCInfo, args
 		if attempt > 0 {
 			ari = c.riPool.Get().(*RPCInfo)
 			ari.Service, ari.Method, ari.target, ari.hashKey = ri.Service, ri.Method, ri.target, ri.hashKey
-			ari.timeout, ari.timeoutSet = ri.timeout, ri.timeoutSet
+			ari.timeout, ari.timeoutSet, ari.connectTimeout = ri.timeout, ri.timeoutSet, ri.connectTimeout
 			ari.Start = time.Now()
 			actx = WithPersistentValue(actx, govern.RetryChainKey, strconv.Itoa(attempt))
 			if hedged && result != nil {
@@ -439,8 +441,10 @@ type timeoutsOption struct{ p govern.TimeoutPolicy }
 func (o timeoutsOption) applyClient(c *clientConfig) { c.timeouts = o.p }
 func (o timeoutsOption) String() string              { return "WithTimeouts(" + o.p.String() + ")" }
 
-// WithTimeouts sets RPC timeouts per method ("*" for the rest); a call's
-// WithTimeout still wins. The last value given wins.
+// WithTimeouts sets RPC and connect timeouts per method ("*" for the
+// rest); a call's WithTimeout still wins over the RPC timeout, and a
+// connect timeout here bounds dialling below WithConnectTimeout's. The
+// last value given wins.
 func WithTimeouts(p govern.TimeoutPolicy) ClientOption { return timeoutsOption{p} }
 
 type hashKeyOption string

@@ -102,13 +102,14 @@ type RPCInfo struct {
 	Sent, Received time.Time
 
 	// client-side per-call settings
-	target     string // WithTarget: no balancing
-	addr       string // the instance this attempt goes to
-	hashKey    string
-	timeout    time.Duration
-	timeoutSet bool // by WithTimeout: per-method policies do not apply
-	server     bool
-	method     *method // server: the method being served
+	target         string // WithTarget: no balancing
+	addr           string // the instance this attempt goes to
+	hashKey        string
+	timeout        time.Duration
+	timeoutSet     bool          // by WithTimeout: per-method policies do not apply
+	connectTimeout time.Duration // per-method policy; 0: the client's
+	server         bool
+	method         *method // server: the method being served
 
 	hdr      ttheader.Header // request header (client) / reply header (server)
 	msg      transport.Message

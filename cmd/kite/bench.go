@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,8 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	dur := fs.Duration("d", 5*time.Second, "duration")
 	size := fs.Int("size", 1024, "message size in bytes")
 	quiet := fs.Bool("q", false, "no progress lines")
+	lb := fs.String("lb", "wrr", "balancer over -addr: wrr, random, hash or p2c")
+	retries := fs.Int("retry", 0, "retry a failed call up to N times, on another instance")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +51,11 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	gopts, perAddr, err := governFlags(*lb, *retries)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, gopts...)
 	addrs := splitAddrs(cf.addr)
 	if len(addrs) == 0 {
 		// No server given: run one in process on loopback.
@@ -96,7 +104,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 				if !t0.Before(stop) {
 					break
 				}
-				_, err := cli.Echo(ctx, req)
+				_, err := cli.Echo(ctx, req, kite.WithHashKey(strconv.Itoa(i)))
 				d := time.Since(t0)
 				calls.Add(1)
 				if err != nil {
@@ -155,6 +163,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	var max int64
 	if len(all) > 0 {
 		max = all[len(all)-1].Microseconds()
+	}
+	if len(addrs) > 1 {
+		fmt.Fprintf(stdout, "  per instance: %s\n", perAddr())
 	}
 	fmt.Fprintf(stdout, "qps=%d p50_us=%d p90_us=%d p99_us=%d p999_us=%d max_us=%d errors=%d calls=%d\n",
 		qps, pct(50), pct(90), pct(99), pct(99.9), max, errs.Load(), n)
