@@ -2,13 +2,13 @@ package kite_test
 
 import (
 	"context"
-	"encoding/binary"
 	"net"
 	"strings"
 	"testing"
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/govern"
 	"github.com/kite-rpc/kite/internal/echo"
 	"github.com/kite-rpc/kite/transport"
 )
@@ -111,4 +111,37 @@ func BenchmarkClientCall(b *testing.B) {
 	}
 }
 
-var _ = binary.BigEndian
+// BenchmarkClientCallGovern is BenchmarkClientCall/framed with an instance
+// and method breaker, a retry policy with a budget and a p2c balancer: the
+// cost of governance on a call that succeeds.
+func BenchmarkClientCallGovern(b *testing.B) {
+	for _, gov := range []bool{false, true} {
+		name := "plain"
+		if gov {
+			name = "governed"
+		}
+		b.Run(name, func(b *testing.B) {
+			addr := cannedServer(b, transport.Framed, &echo.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+			opts := []kite.ClientOption{kite.WithHostPorts(addr), kite.WithTransport(transport.Framed)}
+			if gov {
+				opts = append(opts, kite.WithCircuitBreaker(govern.DefaultBreakerPolicy()),
+					kite.WithRetry(govern.DefaultRetryPolicy()), kite.WithBalancer(govern.NewP2C(nil)))
+			}
+			cli, err := kite.NewClient(echo.ServiceName, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cli.Close()
+			args := &echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+			var res echo.EchoResult
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := cli.Call(ctx, "Echo", args, &res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -232,63 +232,91 @@ func (c *Client) attempt(ctx context.Context, ri *RPCInfo, args, result any, tri
 // result of its own, and the winner's is copied into result.
 func (c *Client) retry(ctx context.Context, r *govern.Retrier, ri *RPCInfo, args, result any) error {
 	p := r.Policy()
-	hedged := p.BackupDelay > 0
-	var (
-		mu      sync.Mutex // guards tried and results
-		tried   []string
-		results map[int]any
-		extra   []*RPCInfo
-	)
-	winner, err := r.Do(ctx, func(actx context.Context, attempt int) error {
-		ari, res := ri, result
-		if attempt > 0 {
-			ari = c.riPool.Get().(*RPCInfo)
-			ari.Service, ari.Method, ari.target, ari.hashKey = ri.Service, ri.Method, ri.target, ri.hashKey
-			ari.timeout, ari.timeoutSet, ari.connectTimeout = ri.timeout, ri.timeoutSet, ri.connectTimeout
-			ari.Start = time.Now()
-			actx = WithPersistentValue(actx, govern.RetryChainKey, strconv.Itoa(attempt))
-			if hedged && result != nil {
-				res = c.newResult(ri.Method)
-			}
-		}
-		mu.Lock()
-		if attempt > 0 {
-			extra = append(extra, ari)
-			if hedged && result != nil {
-				if results == nil {
-					results = make(map[int]any)
-				}
-				results[attempt] = res
-			}
-		}
-		var avoid []string
-		if !p.SameInstance {
-			avoid = append(avoid, tried...)
-		}
-		mu.Unlock()
-		addr, err := c.attempt(actx, ari, args, res, avoid)
-		if addr != "" {
-			mu.Lock()
-			tried = append(tried, addr)
-			mu.Unlock()
-		}
-		return err
-	})
+	rc := retryCalls.Get().(*retryCall)
+	rc.c, rc.ri, rc.args, rc.result = c, ri, args, result
+	rc.hedged, rc.same = p.BackupDelay > 0, p.SameInstance
+	winner, err := r.Do(ctx, rc.fn)
 	// Do has returned: no attempt is running.
-	if err == nil && hedged && winner > 0 && result != nil {
-		err = copyResult(results[winner], result)
+	if err == nil && rc.hedged && winner > 0 && result != nil {
+		err = copyResult(rc.results[winner], result)
 	}
-	if winner > 0 {
-		ri.RemoteAddr = nil
-		for _, x := range extra {
-			if x.RemoteAddr != nil {
-				ri.RemoteAddr = x.RemoteAddr
-			}
+	for _, x := range rc.extra {
+		if winner > 0 && x.RemoteAddr != nil {
+			ri.RemoteAddr = x.RemoteAddr
 		}
-	}
-	for _, x := range extra {
 		x.reset()
 		c.riPool.Put(x)
+	}
+	rc.reset()
+	retryCalls.Put(rc)
+	return err
+}
+
+// retryCall is the state of one call under a retry policy, pooled with its
+// attempt function so a call that needs no retry allocates nothing for it.
+type retryCall struct {
+	c            *Client
+	ri           *RPCInfo
+	args, result any
+	hedged, same bool
+	fn           func(ctx context.Context, attempt int) error // rc.attempt, bound once
+
+	mu      sync.Mutex // guards the fields below
+	tried   []string
+	results map[int]any
+	extra   []*RPCInfo
+}
+
+var retryCalls = sync.Pool{New: func() any {
+	rc := &retryCall{}
+	rc.fn = rc.attempt
+	return rc
+}}
+
+func (rc *retryCall) reset() {
+	rc.c, rc.ri, rc.args, rc.result = nil, nil, nil, nil
+	rc.tried = rc.tried[:0]
+	rc.extra = rc.extra[:0]
+	for k := range rc.results {
+		delete(rc.results, k)
+	}
+}
+
+// attempt is one attempt of the call; attempts may run concurrently when
+// backup requests are on.
+func (rc *retryCall) attempt(ctx context.Context, attempt int) error {
+	c, ri, res := rc.c, rc.ri, rc.result
+	ari := ri
+	if attempt > 0 {
+		ari = c.riPool.Get().(*RPCInfo)
+		ari.Service, ari.Method, ari.target, ari.hashKey = ri.Service, ri.Method, ri.target, ri.hashKey
+		ari.timeout, ari.timeoutSet, ari.connectTimeout = ri.timeout, ri.timeoutSet, ri.connectTimeout
+		ari.Start = time.Now()
+		ctx = WithPersistentValue(ctx, govern.RetryChainKey, strconv.Itoa(attempt))
+		if rc.hedged && res != nil {
+			res = c.newResult(ri.Method)
+		}
+	}
+	rc.mu.Lock()
+	if attempt > 0 {
+		rc.extra = append(rc.extra, ari)
+		if rc.hedged && res != nil {
+			if rc.results == nil {
+				rc.results = make(map[int]any)
+			}
+			rc.results[attempt] = res
+		}
+	}
+	var avoid []string
+	if !rc.same {
+		avoid = append(avoid, rc.tried...)
+	}
+	rc.mu.Unlock()
+	addr, err := c.attempt(ctx, ari, rc.args, res, avoid)
+	if addr != "" {
+		rc.mu.Lock()
+		rc.tried = append(rc.tried, addr)
+		rc.mu.Unlock()
 	}
 	return err
 }

@@ -391,12 +391,22 @@ func benchmarkPick(b *testing.B, bal Balancer, n int) {
 	}
 }
 
-func BenchmarkPickRoundRobin(b *testing.B)     { benchmarkPick(b, NewRoundRobin(), 20) }
-func BenchmarkPickWeightedRandom(b *testing.B) { benchmarkPick(b, NewWeightedRandom(nil), 20) }
-func BenchmarkPickP2C(b *testing.B)            { benchmarkPick(b, NewP2C(nil), 20) }
-func BenchmarkPickConsistent(b *testing.B) {
-	benchmarkPick(b, NewConsistentHash(DefaultConsistentHashConfig()), 20)
-}
-func BenchmarkPickConsistentBounded(b *testing.B) {
-	benchmarkPick(b, NewConsistentHash(ConsistentHashConfig{LoadBound: 1.25}), 20)
+// BenchmarkPick measures one Pick+Done per balancer at 10 and 1,000
+// instances.
+func BenchmarkPick(b *testing.B) {
+	balancers := []struct {
+		name string
+		new  func() Balancer
+	}{
+		{"wrr", func() Balancer { return NewRoundRobin() }},
+		{"random", func() Balancer { return NewWeightedRandom(nil) }},
+		{"p2c", func() Balancer { return NewP2C(nil) }},
+		{"hash", func() Balancer { return NewConsistentHash(DefaultConsistentHashConfig()) }},
+		{"hash-bounded", func() Balancer { return NewConsistentHash(ConsistentHashConfig{LoadBound: 1.25}) }},
+	}
+	for _, bl := range balancers {
+		for _, n := range []int{10, 1000} {
+			b.Run(bl.name+"/"+strconv.Itoa(n), func(b *testing.B) { benchmarkPick(b, bl.new(), n) })
+		}
+	}
 }
