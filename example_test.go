@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite"
+	"github.com/kite-rpc/kite/govern"
 	"github.com/kite-rpc/kite/internal/echo"
 )
 
@@ -112,4 +113,28 @@ func ExampleCodeOf() {
 	// Output:
 	// 404 no such greeting try echo
 	// unavailable 14
+}
+
+// Governance: two instances, one of them down; retries go to the other.
+func ExampleWithRetry() {
+	addr, stop := serve()
+	defer stop()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := ln.Addr().String()
+	ln.Close()
+
+	cli, _ := echo.NewClient("EchoServer",
+		kite.WithHostPorts(down, addr),
+		kite.WithRetry(govern.DefaultRetryPolicy()),
+		kite.WithCircuitBreaker(govern.DefaultBreakerPolicy()),
+	)
+	defer cli.Close()
+	for i := 0; i < 3; i++ {
+		resp, err := cli.Echo(context.Background(), &echo.Request{Msg: "kite"})
+		fmt.Println(resp.Msg, err)
+	}
+	// Output:
+	// hello, kite <nil>
+	// hello, kite <nil>
+	// hello, kite <nil>
 }
