@@ -16,6 +16,11 @@ type codecGen struct {
 	fg      *fileGen
 	compact bool
 	n       int
+	// region and base, when set, name a string holding a copy of the
+	// container being decoded and the offset in b where it starts: string
+	// elements become substrings of it, so a container's strings share one
+	// allocation.
+	region, base string
 }
 
 func (c *codecGen) tmp(prefix string) string {
@@ -449,6 +454,22 @@ func (c *codecGen) consumeValue(t *idl.Type, target string, ptr bool, alloc stri
 		} else {
 			c.pf("%s = %s(%s)", target, c.fg.goType(t), v)
 		}
+	case idl.KindString:
+		if c.region != "" && !ptr {
+			region, base := c.region, c.base
+			c.region, c.base = "", ""
+			x := c.tmp("x")
+			c.pf("var %s []byte", x)
+			if c.compact {
+				c.pf("%s, n, err = thrift.ConsumeCompactBytes(b[off:])", x)
+			} else {
+				c.pf("%s, n, err = thrift.ConsumeBytes(b[off:])", x)
+			}
+			c.check()
+			c.pf("%s = %s[off-%s-len(%s) : off-%s]", target, region, base, x, base)
+			return
+		}
+		fallthrough
 	default:
 		if ptr {
 			v := c.tmp("v")
@@ -481,6 +502,12 @@ func (c *codecGen) consumeList(t *idl.Type, target string) {
 	c.pf("if %s > 0 && %s != %s {", size, et, c.wire(u.Elem))
 	c.skip(u.Kind)
 	c.pf("} else {")
+	region, base := "", ""
+	if rep(u.Elem) == idl.KindString {
+		c.pf("h := n")
+		region, base = c.openRegion(u.Kind)
+		c.pf("n = h")
+	}
 	c.pf("off += n")
 	l, i := c.tmp("l"), c.tmp("i")
 	c.pf("%s := make(%s, %s)", l, c.fg.goType(t), size)
@@ -491,10 +518,28 @@ func (c *codecGen) consumeList(t *idl.Type, target string) {
 		alloc = "&" + items + "[" + i + "]"
 	}
 	c.pf("for %s := range %s {", i, l)
+	c.region, c.base = region, base
 	c.consumeValue(u.Elem, l+"["+i+"]", false, alloc)
 	c.pf("}")
 	c.pf("%s = %s", target, l)
 	c.pf("}")
+}
+
+// openRegion emits, at the start of a container of kind k at b[off:] whose
+// elements include strings, a copy of the container's bytes as one string
+// and returns its variable and the container's offset.
+func (c *codecGen) openRegion(k idl.Kind) (string, string) {
+	w := map[idl.Kind]string{idl.KindList: "thrift.LIST", idl.KindSet: "thrift.SET", idl.KindMap: "thrift.MAP"}[k]
+	region, base := c.tmp("str"), c.tmp("base")
+	skip := "SkipBinary"
+	if c.compact {
+		skip = "SkipCompact"
+	}
+	c.pf("%s := off", base)
+	c.pf("var %s string", region)
+	c.pf("if n, err = thrift.%s(b[off:], %s); err != nil { return 0, err }", skip, w)
+	c.pf("%s = string(b[off : off+n])", region)
+	return region, base
 }
 
 func (c *codecGen) skip(k idl.Kind) {
@@ -521,6 +566,17 @@ func (c *codecGen) consumeMap(t *idl.Type, target string) {
 	c.pf("if %s > 0 && (%s != %s || %s != %s) {", size, kt, c.wire(u.Key), vt, c.wire(u.Elem))
 	c.skip(idl.KindMap)
 	c.pf("} else {")
+	region, base := "", ""
+	_, kfixed := fixedSizes[rep(u.Key)]
+	_, vfixed := fixedSizes[rep(u.Elem)]
+	kstr, vstr := rep(u.Key) == idl.KindString, rep(u.Elem) == idl.KindString
+	// only maps of strings and scalars share a copy: a copy of structs or
+	// containers would be kept alive by the strings for nothing
+	if (kstr || vstr) && (kstr || kfixed) && (vstr || vfixed) {
+		c.pf("h := n")
+		region, base = c.openRegion(idl.KindMap)
+		c.pf("n = h")
+	}
 	c.pf("off += n")
 	m, i := c.tmp("m"), c.tmp("i")
 	c.pf("%s := make(%s, %s)", m, c.fg.goType(t), size)
@@ -549,11 +605,14 @@ func (c *codecGen) consumeMap(t *idl.Type, target string) {
 		key = "&" + k
 	default:
 		c.pf("var %s %s", k, c.fg.goType(u.Key))
+		c.region, c.base = region, base
 		c.consumeValue(u.Key, k, false, kalloc)
 	}
 	v := c.tmp("v")
 	c.pf("var %s %s", v, c.fg.goType(u.Elem))
+	c.region, c.base = region, base
 	c.consumeValue(u.Elem, v, false, valloc)
+	c.region, c.base = "", ""
 	c.pf("%s[%s] = %s", m, key, v)
 	c.pf("}")
 	c.pf("%s = %s", target, m)

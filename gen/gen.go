@@ -18,7 +18,10 @@
 //     ConsumeCompact. Decoders skip unknown fields, report a missing
 //     required field as a *thrift.RequiredFieldError, and stop nesting at
 //     64 levels (thrift.ErrDepth), so recursive structs cannot exhaust the
-//     stack.
+//     stack. Decoders copy what they keep, so the input may be reused; the
+//     strings of one list, set or map of strings and scalars share a single
+//     copy of that container's bytes (one allocation instead of one per
+//     string), which a retained string keeps alive.
 //
 // For every service, a package <out>/<namespace path>/<service lower case>
 // holds the argument and result structs of its methods (result field 0 is
@@ -245,7 +248,7 @@ func reservedLocal(name string) bool {
 	switch base {
 	case "b", "p", "n", "off", "err", "t", "id", "bv", "last", "isset", "depth", "v", "k", "l", "m", "i",
 		"et", "kt", "vt", "size", "items", "kitems", "vitems", "e", "ctx", "opts", "c", "args", "res", "resp",
-		"impl", "result", "zero", "s", "handler", "info", "service", "x":
+		"impl", "result", "zero", "s", "handler", "info", "service", "x", "h", "str", "base", "a", "r":
 		return true
 	}
 	return false

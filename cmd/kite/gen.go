@@ -46,7 +46,11 @@ func genTo(args []string, stderr io.Writer) error {
 		return err
 	}
 	printWarnings(stderr, f, map[*idl.File]bool{})
-	ip, err := importPath(*out, *module)
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	ip, err := importPath(*out, *module, wd)
 	if err != nil {
 		return err
 	}
@@ -80,18 +84,16 @@ func printWarnings(w io.Writer, f *idl.File, seen map[*idl.File]bool) {
 }
 
 // importPath returns the Go import path of directory out. With module set,
-// the current directory is that module's root; otherwise the module is the
-// one whose go.mod is nearest above out.
-func importPath(out, module string) (string, error) {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return "", err
+// the current directory wd is that module's root; otherwise the module is
+// the one whose go.mod is nearest above out.
+func importPath(out, module, wd string) (string, error) {
+	abs := out
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(wd, out)
 	}
 	root := ""
 	if module != "" {
-		if root, err = os.Getwd(); err != nil {
-			return "", err
-		}
+		root = wd
 	} else {
 		for dir := abs; ; dir = filepath.Dir(dir) {
 			if m, err := modulePath(filepath.Join(dir, "go.mod")); err == nil {

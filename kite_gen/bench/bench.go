@@ -491,24 +491,36 @@ func (p *Medium) consumeBinary(b []byte, depth int) (int, error) {
 					}
 					off += n
 				} else {
-					off += n
-					m11 := make(map[string]string, size10)
-					for i12 := 0; i12 < size10; i12++ {
-						var k13 string
-						k13, n, err = thrift.ConsumeString(b[off:])
-						if err != nil {
-							return 0, err
-						}
-						off += n
-						var v14 string
-						v14, n, err = thrift.ConsumeString(b[off:])
-						if err != nil {
-							return 0, err
-						}
-						off += n
-						m11[k13] = v14
+					h := n
+					base12 := off
+					var str11 string
+					if n, err = thrift.SkipBinary(b[off:], thrift.MAP); err != nil {
+						return 0, err
 					}
-					p.Labels = m11
+					str11 = string(b[off : off+n])
+					n = h
+					off += n
+					m13 := make(map[string]string, size10)
+					for i14 := 0; i14 < size10; i14++ {
+						var k15 string
+						var x16 []byte
+						x16, n, err = thrift.ConsumeBytes(b[off:])
+						if err != nil {
+							return 0, err
+						}
+						off += n
+						k15 = str11[off-base12-len(x16) : off-base12]
+						var v17 string
+						var x18 []byte
+						x18, n, err = thrift.ConsumeBytes(b[off:])
+						if err != nil {
+							return 0, err
+						}
+						off += n
+						v17 = str11[off-base12-len(x18) : off-base12]
+						m13[k15] = v17
+					}
+					p.Labels = m13
 				}
 				if p.Labels != nil {
 					isset |= 1 << 7
@@ -689,24 +701,36 @@ func (p *Medium) consumeCompact(b []byte, depth int) (int, error) {
 					}
 					off += n
 				} else {
-					off += n
-					m11 := make(map[string]string, size10)
-					for i12 := 0; i12 < size10; i12++ {
-						var k13 string
-						k13, n, err = thrift.ConsumeCompactString(b[off:])
-						if err != nil {
-							return 0, err
-						}
-						off += n
-						var v14 string
-						v14, n, err = thrift.ConsumeCompactString(b[off:])
-						if err != nil {
-							return 0, err
-						}
-						off += n
-						m11[k13] = v14
+					h := n
+					base12 := off
+					var str11 string
+					if n, err = thrift.SkipCompact(b[off:], thrift.MAP); err != nil {
+						return 0, err
 					}
-					p.Labels = m11
+					str11 = string(b[off : off+n])
+					n = h
+					off += n
+					m13 := make(map[string]string, size10)
+					for i14 := 0; i14 < size10; i14++ {
+						var k15 string
+						var x16 []byte
+						x16, n, err = thrift.ConsumeCompactBytes(b[off:])
+						if err != nil {
+							return 0, err
+						}
+						off += n
+						k15 = str11[off-base12-len(x16) : off-base12]
+						var v17 string
+						var x18 []byte
+						x18, n, err = thrift.ConsumeCompactBytes(b[off:])
+						if err != nil {
+							return 0, err
+						}
+						off += n
+						v17 = str11[off-base12-len(x18) : off-base12]
+						m13[k15] = v17
+					}
+					p.Labels = m13
 				}
 				if p.Labels != nil {
 					isset |= 1 << 7

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -148,37 +149,39 @@ func buildScope(f *File) (*scope, error) {
 	for _, inc := range f.Includes {
 		sc.includes[inc.File.Name] = inc.File
 	}
-	defined := func(name string, pos Pos) error {
-		_, t := sc.types[name]
-		_, s := sc.services[name]
-		if t || s {
-			return &Error{Pos: pos, Msg: "Type \"" + name + "\" is already defined."}
-		}
-		return nil
+	type def struct {
+		name string
+		pos  Pos
+		v    any
 	}
+	var defs []def
 	for _, td := range f.Typedefs {
-		if err := defined(td.Name, td.Pos); err != nil {
-			return nil, err
-		}
-		sc.types[td.Name] = td
+		defs = append(defs, def{td.Name, td.Pos, td})
 	}
 	for _, e := range f.Enums {
-		if err := defined(e.Name, e.Pos); err != nil {
-			return nil, err
-		}
-		sc.types[e.Name] = e
+		defs = append(defs, def{e.Name, e.Pos, e})
 	}
 	for _, s := range f.Structs {
-		if err := defined(s.Name, s.Pos); err != nil {
-			return nil, err
-		}
-		sc.types[s.Name] = s
+		defs = append(defs, def{s.Name, s.Pos, s})
 	}
 	for _, s := range f.Services {
-		if err := defined(s.Name, s.Pos); err != nil {
-			return nil, err
+		defs = append(defs, def{s.Name, s.Pos, s})
+	}
+	sort.Slice(defs, func(i, j int) bool {
+		a, b := defs[i].pos, defs[j].pos
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	for _, d := range defs {
+		_, t := sc.types[d.name]
+		_, s := sc.services[d.name]
+		if t || s {
+			return nil, &Error{Pos: d.pos, Msg: "Type \"" + d.name + "\" is already defined."}
 		}
-		sc.services[s.Name] = s
+		if svc, ok := d.v.(*Service); ok {
+			sc.services[d.name] = svc
+		} else {
+			sc.types[d.name] = d.v
+		}
 	}
 	for _, c := range f.Consts {
 		if _, dup := sc.consts[c.Name]; dup {
