@@ -159,7 +159,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	defer s.wg.Done()
 	s.register(ln)
 
-	if p := s.cfg.pollerOrDefault(); p != nil {
+	if p := s.cfg.pollerOrDefault(); p != nil && s.cfg.tls == nil {
 		if pl, err := p.NewListener(ln); err == nil {
 			return s.servePoll(ln, pl)
 		}

@@ -17,9 +17,20 @@ import (
 // on the net path: s.conns and s.wg track the connections, sc.busy marks
 // one whose request is being handled.
 func (s *Server) servePoll(ln net.Listener, pl *epoll.Listener) error {
+	// Shutdown closes what s.listeners holds: the poller's listener, which
+	// closes ln and wakes AcceptConn.
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.listeners[pl] = struct{}{}
+	if s.shutdown.Load() {
+		s.mu.Unlock()
+		_ = pl.Close()
+		return ErrServerClosed
+	}
+	s.mu.Unlock()
 	var backoff time.Duration
 	for {
-		c, err := pl.Accept()
+		c, err := pl.AcceptConn()
 		if err != nil {
 			if s.shutdown.Load() {
 				return ErrServerClosed
@@ -38,16 +49,22 @@ func (s *Server) servePoll(ln net.Listener, pl *epoll.Listener) error {
 				continue
 			}
 			s.mu.Lock()
-			delete(s.listeners, ln)
+			delete(s.listeners, pl)
 			s.mu.Unlock()
+			_ = pl.Close()
 			return err
 		}
 		backoff = 0
+		if !s.acceptConn() {
+			_ = c.Close() // over MaxConnections
+			continue
+		}
 		pc := &pollConn{s: s, sc: serverConn{nc: c}}
 		s.mu.Lock()
 		if s.shutdown.Load() {
 			s.mu.Unlock()
 			_ = c.Close()
+			s.connClosed()
 			return ErrServerClosed
 		}
 		s.conns[&pc.sc] = struct{}{}
@@ -116,9 +133,20 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 		if err == transport.ErrNeedMore {
 			break
 		}
+		if err == transport.ErrHTTP2Preface {
+			// HTTP/2 reads its connection as a stream, with a goroutine of
+			// its own: hand it what arrived and the connection.
+			b, _ = c.Next(c.Len())
+			peeked := append([]byte(nil), b...)
+			c.Release()
+			c.StopServing()
+			s.serveHTTP2(sc, peeked) // grpc.go
+			_ = c.Close()
+			return
+		}
 		if err != nil {
-			// Garbage, a frame too large, HTTP/2 (not served yet): close
-			// without a reply, as Kitex does and the net path does.
+			// Garbage or a frame too large: close without a reply, as
+			// Kitex does and the net path does.
 			_ = c.Close()
 			return
 		}
@@ -155,6 +183,7 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 // its own goroutine because Shutdown closes connections holding s.mu.
 func (pc *pollConn) closed() {
 	go func() {
+		pc.s.connClosed()
 		pc.s.mu.Lock()
 		delete(pc.s.conns, &pc.sc)
 		pc.s.mu.Unlock()

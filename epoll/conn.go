@@ -62,6 +62,8 @@ type Conn struct {
 	state atomic.Int64
 
 	laddr, raddr net.Addr
+	listening    bool        // a listening socket: read edges only wake Accept
+	connecting   atomic.Bool // connect in progress: read edges wake the dialer
 	sys          sysConn
 }
 
@@ -164,6 +166,18 @@ func (c *Conn) Serve(h func(*Conn), onClose func(), idle time.Duration) {
 	c.sysServe(idle)
 }
 
+// StopServing ends Serve's handler runs, from the handler: input that
+// arrives later is left for Read, as on a connection never served, and no
+// idle timeout applies. The onClose function still runs at Close. A server
+// uses it to hand a connection to a protocol that reads it as a stream.
+func (c *Conn) StopServing() {
+	c.inMu.Lock()
+	c.handler = nil
+	c.idle = 0
+	c.inMu.Unlock()
+	c.sysServe(0)
+}
+
 // dispatchLocked starts the handler unless it runs already.
 func (c *Conn) dispatchLocked() {
 	if c.handler == nil || c.running || !c.incref() {
@@ -180,7 +194,7 @@ func (c *Conn) run(h func(*Conn)) {
 		c.inMu.Unlock()
 		h(c)
 		c.inMu.Lock()
-		if c.arrivals == seen || c.closed() {
+		if c.arrivals == seen || c.closed() || c.handler == nil {
 			c.running = false
 			c.inMu.Unlock()
 			break

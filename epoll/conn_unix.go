@@ -203,6 +203,19 @@ func (l *loop) sweep(now int64) {
 // readable is the loop's reaction to a read edge: move what the socket
 // holds into the input and wake its consumer.
 func (c *Conn) readable(hang bool) {
+	if c.listening {
+		select {
+		case c.rdCh <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if c.connecting.Load() {
+		// A failed connect reports readable too; its error is for
+		// SO_ERROR, not for a read to swallow.
+		c.writable()
+		return
+	}
 	if !c.incref() {
 		return
 	}
@@ -334,7 +347,7 @@ func (c *Conn) sysWritev(iov [][]byte) (int, error) {
 func (c *Conn) sysShutdown() {}
 
 func (c *Conn) sysClose() {
-	if c.sys.idle.Load() > 0 {
+	if c.sys.idle.Swap(0) > 0 {
 		c.sys.lp.idlers.Add(-1)
 	}
 	_ = unix.Close(c.sys.fd)
@@ -342,17 +355,22 @@ func (c *Conn) sysClose() {
 }
 
 func (c *Conn) sysServe(idle time.Duration) {
-	if idle > 0 && c.sys.idle.Swap(int64(idle)) == 0 {
+	old := c.sys.idle.Swap(int64(idle))
+	switch {
+	case idle > 0 && old == 0:
 		c.sys.lp.idlers.Add(1)
+	case idle <= 0 && old > 0:
+		c.sys.lp.idlers.Add(-1)
 	}
 }
 
 func (c *Conn) sysDeadline(r, w time.Time, setR, setW bool) error { return nil }
 
 // newConn wraps a connected non-blocking socket and registers it.
-func (p *Poller) newConn(fd int, raddr net.Addr) (*Conn, error) {
+func (p *Poller) newConn(fd int, raddr net.Addr, connecting bool) (*Conn, error) {
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	c := &Conn{raddr: raddr}
+	c.connecting.Store(connecting)
 	c.init()
 	c.sys.fd = fd
 	if sa, err := unix.Getsockname(fd); err == nil {
@@ -382,17 +400,19 @@ func tcpAddr(sa unix.Sockaddr) net.Addr {
 }
 
 // Listener accepts connections from a net.Listener's socket straight onto
-// a poller: the listening socket stays with the net package (its Accept
-// waits in the Go runtime's poller), the accepted sockets never do.
+// a poller: it watches a duplicate of the listening socket in a poll loop
+// and accepts with accept4, so accepted sockets never touch the net
+// package. It implements net.Listener; close it (not the net.Listener it
+// wraps) to stop accepting.
 type Listener struct {
 	ln net.Listener
-	rc syscall.RawConn
+	lc *Conn // the duplicate listening socket, registered for read edges
 	p  *Poller
 }
 
 // NewListener returns a Listener taking ln's connections onto p. ln must be
 // a TCP listener with a socket (a *net.TCPListener); others give
-// ErrUnsupported. Closing ln stops Accept.
+// ErrUnsupported.
 func (p *Poller) NewListener(ln net.Listener) (*Listener, error) {
 	if _, ok := ln.Addr().(*net.TCPAddr); !ok {
 		return nil, ErrUnsupported
@@ -405,40 +425,70 @@ func (p *Poller) NewListener(ln net.Listener) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Listener{ln: ln, rc: rc, p: p}, nil
+	fd := -1
+	var derr error
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, os.NewSyscallError("dup", derr)
+	}
+	lc := &Conn{listening: true, laddr: ln.Addr()}
+	lc.init()
+	lc.sys.fd = fd
+	if err := p.pick().add(lc); err != nil {
+		_ = unix.Close(fd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return &Listener{ln: ln, lc: lc, p: p}, nil
 }
 
-// Accept waits for and returns the next connection. Errors are the
-// listener's (net.ErrClosed after Close) or an *os.SyscallError from
-// accept, such as EMFILE, which the caller should back off from.
-func (l *Listener) Accept() (*Conn, error) {
-	var (
-		nfd  int
-		sa   unix.Sockaddr
-		aerr error
-	)
-	err := l.rc.Read(func(fd uintptr) bool {
-		for {
-			nfd, sa, aerr = acceptNB(int(fd))
-			if aerr != unix.EINTR {
-				return aerr != unix.EAGAIN
-			}
+// AcceptConn waits for and returns the next connection. Errors are
+// net.ErrClosed after Close, or an *os.SyscallError from accept, such as
+// EMFILE, which the caller should back off from.
+func (l *Listener) AcceptConn() (*Conn, error) {
+	lc := l.lc
+	for {
+		if !lc.incref() {
+			return nil, opError("accept", lc, net.ErrClosed)
 		}
-	})
+		nfd, sa, err := acceptNB(lc.sys.fd)
+		lc.decref()
+		switch err {
+		case nil:
+			return l.p.newConn(nfd, tcpAddr(sa), false)
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			if err := lc.wait(lc.rdCh, &lc.rdDeadline, &lc.rtimer); err != nil {
+				return nil, opError("accept", lc, err)
+			}
+			continue
+		}
+		return nil, os.NewSyscallError("accept", err)
+	}
+}
+
+// Accept is AcceptConn for net.Listener.
+func (l *Listener) Accept() (net.Conn, error) {
+	c, err := l.AcceptConn()
 	if err != nil {
 		return nil, err
 	}
-	if aerr != nil {
-		return nil, os.NewSyscallError("accept", aerr)
-	}
-	return l.p.newConn(nfd, tcpAddr(sa))
+	return c, nil
 }
 
 // Addr returns the listener's address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
-// Close closes the underlying listener.
-func (l *Listener) Close() error { return l.ln.Close() }
+// Close stops accepting and closes the wrapped listener.
+func (l *Listener) Close() error {
+	err := l.ln.Close()
+	if cerr := l.lc.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // DialContext connects to address ("host:port") over network ("tcp",
 // "tcp4" or "tcp6") with a non-blocking connect watched by the poller.
@@ -529,11 +579,19 @@ func (d *Dialer) dial(ctx context.Context, raddr *net.TCPAddr) (*Conn, error) {
 		_ = unix.Close(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	c, aerr := d.poller().newConn(fd, raddr)
+	c, aerr := d.poller().newConn(fd, raddr, err != nil)
 	if aerr != nil {
 		return nil, aerr
 	}
 	if err == nil {
+		return c, nil
+	}
+	connected := func() (*Conn, error) {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			c.laddr = tcpAddr(sa)
+		}
+		c.connecting.Store(false)
+		c.readable(true) // bytes that came while connecting
 		return c, nil
 	}
 	for {
@@ -551,10 +609,7 @@ func (d *Dialer) dial(ctx context.Context, raddr *net.TCPAddr) (*Conn, error) {
 		switch e := syscall.Errno(soerr); e {
 		case 0:
 			if _, perr := unix.Getpeername(fd); perr == nil {
-				if sa, err := unix.Getsockname(fd); err == nil {
-					c.laddr = tcpAddr(sa)
-				}
-				return c, nil
+				return connected()
 			}
 		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 		default:

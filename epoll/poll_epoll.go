@@ -3,7 +3,10 @@
 package epoll
 
 import (
+	"errors"
+	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,8 +15,19 @@ import (
 const Mechanism = "epoll"
 
 // sysPoller is an epoll instance and the eventfd that wakes it.
+//
+// The loop does not block in epoll_wait: the epoll descriptor is itself
+// pollable, so it is handed to the Go runtime's poller (os.NewFile) and the
+// loop goroutine parks there until the instance has events, then collects
+// them with a non-blocking epoll_wait. A goroutine blocked in a syscall
+// holds its P until sysmon hands it off, which on a small GOMAXPROCS costs
+// more than the runtime's own poller saves; parked, it costs nothing. If
+// the runtime cannot poll the descriptor, the loop blocks in epoll_wait.
 type sysPoller struct {
 	epfd, wfd int
+	file      *os.File        // owns epfd; registered with the runtime poller
+	rc        syscall.RawConn // file's, or nil to block in epoll_wait
+	deadline  bool            // file has a read deadline set
 	events    []unix.EpollEvent
 	wbuf      [8]byte
 }
@@ -36,7 +50,16 @@ func newSysPoller() (*sysPoller, error) {
 		_ = unix.Close(epfd)
 		return nil, err
 	}
-	return &sysPoller{epfd: epfd, wfd: wfd, events: make([]unix.EpollEvent, 256)}, nil
+	p := &sysPoller{epfd: epfd, wfd: wfd, events: make([]unix.EpollEvent, 256)}
+	if unix.SetNonblock(epfd, true) == nil {
+		// The File owns epfd from here on (its finalizer would close it),
+		// pollable or not; epoll_wait ignores O_NONBLOCK.
+		p.file = os.NewFile(uintptr(epfd), "epoll")
+		if p.file.SetReadDeadline(time.Time{}) == nil { // pollable
+			p.rc, _ = p.file.SyscallConn()
+		}
+	}
+	return p, nil
 }
 
 // add registers fd once, for reading and writing, edge-triggered; the
@@ -46,8 +69,33 @@ func (p *sysPoller) add(fd int, idx int32) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
+// wait waits up to ms milliseconds (forever when ms < 0) for events.
 func (p *sysPoller) wait(ms int) (int, error) {
-	return unix.EpollWait(p.epfd, p.events, ms)
+	if ms == 0 || p.rc == nil {
+		return unix.EpollWait(p.epfd, p.events, ms)
+	}
+	if ms > 0 {
+		_ = p.file.SetReadDeadline(time.Now().Add(time.Duration(ms) * time.Millisecond))
+		p.deadline = true
+	} else if p.deadline {
+		_ = p.file.SetReadDeadline(time.Time{})
+		p.deadline = false
+	}
+	var (
+		n    int
+		werr error
+	)
+	err := p.rc.Read(func(fd uintptr) bool {
+		n, werr = unix.EpollWait(int(fd), p.events, 0)
+		return n > 0 || (werr != nil && werr != unix.EINTR)
+	})
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	return n, werr
 }
 
 // event returns the slot of event i and what it reports: readable (or
@@ -72,7 +120,11 @@ func (p *sysPoller) drainWake() {
 
 func (p *sysPoller) close() {
 	_ = unix.Close(p.wfd)
-	_ = unix.Close(p.epfd)
+	if p.file != nil {
+		_ = p.file.Close() // closes epfd
+	} else {
+		_ = unix.Close(p.epfd)
+	}
 }
 
 func acceptNB(fd int) (int, unix.Sockaddr, error) {

@@ -153,13 +153,22 @@ func (p *Poller) NewListener(ln net.Listener) (*Listener, error) {
 	return &Listener{ln: ln, p: p}, nil
 }
 
-// Accept waits for and returns the next connection.
-func (l *Listener) Accept() (*Conn, error) {
+// AcceptConn waits for and returns the next connection.
+func (l *Listener) AcceptConn() (*Conn, error) {
 	nc, err := l.ln.Accept()
 	if err != nil {
 		return nil, err
 	}
 	return l.p.newConn(nc), nil
+}
+
+// Accept is AcceptConn for net.Listener.
+func (l *Listener) Accept() (net.Conn, error) {
+	c, err := l.AcceptConn()
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Addr returns the listener's address.

@@ -39,13 +39,21 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	dur := fs.Duration("d", 5*time.Second, "duration")
 	size := fs.Int("size", 1024, "message size in bytes")
 	quiet := fs.Bool("q", false, "no progress lines")
+	poller := pollerFlag(fs)
 	lb := fs.String("lb", "wrr", "balancer over -addr: wrr, random, hash or p2c")
 	retries := fs.Int("retry", 0, "retry a failed call up to N times, on another instance")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	po, err := pollerOption(*poller)
+	if err != nil {
+		return err
+	}
 	if *conc < 1 || *size < 0 || *dur <= 0 {
 		return fmt.Errorf("bench: -c must be >= 1, -size >= 0, -d > 0")
+	}
+	if isPB(cf.transport) && cf.addr != "" { // pbcall.go
+		return pbBench(cf.transport, splitAddrs(cf.addr), *conc, *size, *dur, stdout, stderr)
 	}
 	opts, err := cf.options()
 	if err != nil {
@@ -59,7 +67,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	addrs := splitAddrs(cf.addr)
 	if len(addrs) == 0 {
 		// No server given: run one in process on loopback.
-		srv, err := newEchoServer()
+		srv, err := newEchoServer(po)
 		if err != nil {
 			return err
 		}
@@ -76,7 +84,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		addrs = []string{ln.Addr().String()}
 		fmt.Fprintf(stderr, "bench: embedded server on %s\n", addrs[0])
 	}
-	opts = append(opts, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
+	opts = append(opts, po, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
 		MaxIdlePerAddress: *conc, MaxIdleGlobal: *conc * len(addrs),
 	}))
 	cli, err := echo.NewClient(echo.ServiceName, opts...)

@@ -21,7 +21,7 @@ type clientFlags struct {
 
 func (f *clientFlags) register(fs *flag.FlagSet, defAddr string) {
 	fs.StringVar(&f.addr, "addr", defAddr, "server address(es), comma-separated")
-	fs.StringVar(&f.transport, "transport", "ttheader-framed", "buffered, framed, ttheader or ttheader-framed")
+	fs.StringVar(&f.transport, "transport", "ttheader-framed", "buffered, framed, ttheader, ttheader-framed; kpb or grpc for the protobuf echo")
 	fs.StringVar(&f.protocol, "protocol", "binary", "binary or compact")
 }
 
@@ -53,6 +53,9 @@ func call(args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Second, "RPC timeout")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if isPB(cf.transport) { // pbcall.go
+		return pbCall(cf.transport, cf.addr, *action, *msg, *timeout)
 	}
 	opts, err := cf.options()
 	if err != nil {

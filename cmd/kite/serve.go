@@ -26,14 +26,19 @@ func newEchoServer(opts ...kite.ServerOption) (*kite.Server, error) {
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", ":8888", "listen address")
+	poller := pollerFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	s, err := newEchoServer(kite.WithAddress(*addr))
+	po, err := pollerOption(*poller)
 	if err != nil {
 		return err
 	}
-	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader) and protobuf Echo (Kitex Protobuf, gRPC)", "addr", *addr)
+	s, err := newEchoServer(kite.WithAddress(*addr), po)
+	if err != nil {
+		return err
+	}
+	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader) and protobuf Echo (Kitex Protobuf, gRPC)", "addr", *addr, "poller", *poller)
 	if err := s.Run(); err != nil && !errors.Is(err, kite.ErrServerClosed) {
 		return err
 	}

@@ -67,6 +67,11 @@ var (
 
 const defaultMaxFrame = 16384
 
+// maxPending is how many bytes of DATA frames may wait for the writer: a
+// sender finding more waits, so a connection's write buffer stays small
+// and is reused rather than regrown.
+const maxPending = 256 << 10
+
 // conn is one HTTP/2 connection, either side.
 type conn struct {
 	nc     net.Conn
@@ -75,17 +80,17 @@ type conn struct {
 	br     *bufio.Reader
 	fr     *http2.Framer
 
-	wmu       sync.Mutex // guards the fields down to peerMaxStreams, and every Stream's send fields
-	wcond     *sync.Cond // on wmu: send windows grew, or something failed
-	wbuf      []byte     // frames waiting for the writer
-	spare     []byte
-	wsignaled bool // the writer has been woken for wbuf
-	werr      error
-	sendWin   int64 // the peer's connection window
-	peerWin   int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
-	peerFrame int   // the peer's SETTINGS_MAX_FRAME_SIZE
+	wmu              sync.Mutex // guards the fields down to peerMaxStreams, and every Stream's send fields
+	wcond            *sync.Cond // on wmu: send windows grew, or something failed
+	wbuf             []byte     // frames waiting for the writer
+	spare            []byte
+	wsignaled        bool // the writer has been woken for wbuf
+	werr             error
+	sendWin          int64 // the peer's connection window
+	peerWin          int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
+	peerFrame        int   // the peer's SETTINGS_MAX_FRAME_SIZE
 	closeWhenFlushed bool
-	wsignal   chan struct{}
+	wsignal          chan struct{}
 
 	mu        sync.Mutex // guards the fields below
 	sconds    *sync.Cond // on mu: a stream slot freed (client)
@@ -179,9 +184,12 @@ func (c *conn) writeLoop() {
 			}
 			_, err := c.nc.Write(buf)
 			c.wmu.Lock()
-			if cap(buf) <= 256<<10 {
+			if cap(buf) <= 4*maxPending {
 				c.spare = buf[:0]
+			} else {
+				c.spare = nil // drop an outsized buffer (never share one with c.wbuf)
 			}
+			c.wcond.Broadcast() // senders waiting for room in wbuf
 			if err != nil {
 				c.wmu.Unlock()
 				c.close(err)

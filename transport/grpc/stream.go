@@ -289,6 +289,14 @@ func (s *Stream) Send(msg []byte, end bool) error {
 	}
 	total := 5 + len(msg)
 	for off := 0; off < total; {
+		if len(c.wbuf) >= maxPending {
+			c.kick()
+			c.wcond.Wait()
+			if err := s.sendCheck(); err != nil {
+				return err
+			}
+			continue
+		}
 		avail := s.sendWin
 		if c.sendWin < avail {
 			avail = c.sendWin

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/kite-rpc/kite"
+	"github.com/kite-rpc/kite/epoll"
+)
+
+// defaultPoller is the -poller default: the library's default I/O path.
+const defaultPoller = "net"
+
+func pollerFlag(fs *flag.FlagSet) *string {
+	return fs.String("poller", defaultPoller, "I/O path: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package)")
+}
+
+// pollerOption turns a -poller value into the option both sides take.
+func pollerOption(name string) (kite.Option, error) {
+	switch name {
+	case "epoll", "kqueue":
+		return kite.WithPoller(epoll.Default()), nil
+	case "net":
+		return kite.WithPoller(nil), nil
+	}
+	return nil, fmt.Errorf("unknown -poller %q (want epoll or net)", name)
+}
