@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -87,7 +88,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	opts = append(opts, po, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
 		MaxIdlePerAddress: *conc, MaxIdleGlobal: *conc * len(addrs),
 	}))
-	cli, err := echo.NewClient(echo.ServiceName, opts...)
+	cli, err := echoserver.NewClient(echoserver.ServiceName, opts...)
 	if err != nil {
 		return err
 	}

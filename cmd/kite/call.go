@@ -10,7 +10,8 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -62,7 +63,7 @@ func call(args []string) error {
 		return err
 	}
 	opts = append(opts, kite.WithHostPorts(splitAddrs(cf.addr)...), kite.WithRPCTimeout(*timeout))
-	cli, err := echo.NewClient(echo.ServiceName, opts...)
+	cli, err := echoserver.NewClient(echoserver.ServiceName, opts...)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
 )
 
 // echoHandler is the built-in echo service. It behaves as the Kitex server

@@ -3,16 +3,20 @@ package main
 import (
 	"flag"
 	"fmt"
+	"runtime"
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/epoll"
 )
 
-// defaultPoller is the -poller default: the library's default I/O path.
-const defaultPoller = "net"
-
+// pollerFlag registers -poller; its default is the library's default I/O
+// path: epoll on Linux, net elsewhere.
 func pollerFlag(fs *flag.FlagSet) *string {
-	return fs.String("poller", defaultPoller, "I/O path: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package)")
+	def := "net"
+	if runtime.GOOS == "linux" {
+		def = "epoll"
+	}
+	return fs.String("poller", def, "I/O path: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package)")
 }
 
 // pollerOption turns a -poller value into the option both sides take.

@@ -6,13 +6,13 @@ import (
 	"log/slog"
 
 	"github.com/kite-rpc/kite"
-	"github.com/kite-rpc/kite/internal/echo"
 	"github.com/kite-rpc/kite/internal/pbecho"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 )
 
 func newEchoServer(opts ...kite.ServerOption) (*kite.Server, error) {
 	s := kite.NewServer(opts...)
-	if err := s.Register(echo.NewServiceInfo(), echoHandler{}); err != nil {
+	if err := s.Register(echoserver.NewServiceInfo(), echoHandler{}); err != nil {
 		return nil, err
 	}
 	// The protobuf echo (pbecho.go), over Kitex Protobuf and gRPC.

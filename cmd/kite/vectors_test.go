@@ -18,7 +18,8 @@ import (
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -197,7 +198,7 @@ func TestClientRequestsAsKitex(t *testing.T) {
 					ctx = kite.WithPersistentValue(ctx, k[len(ttheader.PrefixPersistent):], v)
 				}
 			}
-			cli, err := echo.NewClient(echo.ServiceName, opts...)
+			cli, err := echoserver.NewClient(echoserver.ServiceName, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +233,7 @@ func decodeCall(t *testing.T, body []byte) (string, thrift.MessageType, *echo.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	var args echo.EchoArgs // every captured method takes 1: Request req
+	var args echoserver.EchoArgs // every captured method takes 1: Request req
 	if _, err := args.ConsumeBinary(body[n:]); err != nil {
 		t.Fatal(err)
 	}
