@@ -7,21 +7,22 @@ import (
 	"testing"
 
 	"github.com/kite-rpc/kite"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
 // TestClientCallAllocs holds the client side of a call to its budget: the
 // reply struct and its two strings, nothing per call besides.
 func TestClientCallAllocs(t *testing.T) {
-	addr := cannedServer(t, transport.Framed, &echo.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-	cli, err := kite.NewClient(echo.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(transport.Framed))
+	addr := cannedServer(t, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+	cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(transport.Framed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	args := &echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-	var res echo.EchoResult
+	args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+	var res echoserver.EchoResult
 	ctx := context.Background()
 	call := func() {
 		if err := cli.Call(ctx, "Echo", args, &res); err != nil {

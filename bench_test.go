@@ -9,7 +9,8 @@ import (
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/govern"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -21,13 +22,13 @@ func BenchmarkCall(b *testing.B) {
 	for _, f := range []transport.Framing{transport.Framed, transport.TTHeaderFramed} {
 		b.Run(f.String(), func(b *testing.B) {
 			srv := kite.NewServer()
-			if err := srv.Register(echo.NewServiceInfo(), &handler{}); err != nil {
+			if err := srv.Register(echoserver.NewServiceInfo(), &handler{}); err != nil {
 				b.Fatal(err)
 			}
 			ln, _ := net.Listen("tcp", "127.0.0.1:0")
 			go srv.Serve(ln)
 			defer srv.Shutdown(context.Background())
-			c, err := echo.NewClient(echo.ServiceName, kite.WithHostPorts(ln.Addr().String()), kite.WithTransport(f))
+			c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(ln.Addr().String()), kite.WithTransport(f))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -91,14 +92,14 @@ func cannedServer(tb testing.TB, f transport.Framing, reply thrift.Struct) strin
 func BenchmarkClientCall(b *testing.B) {
 	for _, f := range []transport.Framing{transport.Framed, transport.TTHeaderFramed} {
 		b.Run(f.String(), func(b *testing.B) {
-			addr := cannedServer(b, f, &echo.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-			cli, err := kite.NewClient(echo.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(f))
+			addr := cannedServer(b, f, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+			cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(f))
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer cli.Close()
-			args := &echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-			var res echo.EchoResult
+			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+			var res echoserver.EchoResult
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -121,19 +122,19 @@ func BenchmarkClientCallGovern(b *testing.B) {
 			name = "governed"
 		}
 		b.Run(name, func(b *testing.B) {
-			addr := cannedServer(b, transport.Framed, &echo.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+			addr := cannedServer(b, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
 			opts := []kite.ClientOption{kite.WithHostPorts(addr), kite.WithTransport(transport.Framed)}
 			if gov {
 				opts = append(opts, kite.WithCircuitBreaker(govern.DefaultBreakerPolicy()),
 					kite.WithRetry(govern.DefaultRetryPolicy()), kite.WithBalancer(govern.NewP2C(nil)))
 			}
-			cli, err := kite.NewClient(echo.ServiceName, opts...)
+			cli, err := kite.NewClient(echoserver.ServiceName, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer cli.Close()
-			args := &echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-			var res echo.EchoResult
+			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+			var res echoserver.EchoResult
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -9,11 +9,12 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/govern"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 )
 
-// greeter implements echo.Handler for the examples.
-type greeter struct{ echo.Handler }
+// greeter implements echoserver.Handler for the examples.
+type greeter struct{ echoserver.Handler }
 
 func (greeter) Echo(ctx context.Context, req *echo.Request) (*echo.Response, error) {
 	switch req.Action {
@@ -31,7 +32,7 @@ func (greeter) Echo(ctx context.Context, req *echo.Request) (*echo.Response, err
 // function.
 func serve(opts ...kite.ServerOption) (string, func()) {
 	srv := kite.NewServer(opts...)
-	if err := srv.Register(echo.NewServiceInfo(), greeter{}); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), greeter{}); err != nil {
 		panic(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,7 +48,7 @@ func Example() {
 	addr, stop := serve()
 	defer stop()
 
-	cli, err := echo.NewClient("EchoServer", kite.WithHostPorts(addr), kite.WithRPCTimeout(time.Second))
+	cli, err := echoserver.NewClient("EchoServer", kite.WithHostPorts(addr), kite.WithRPCTimeout(time.Second))
 	if err != nil {
 		panic(err)
 	}
@@ -72,7 +73,7 @@ func ExampleWithMiddleware() {
 	}
 	addr, stop := serve(kite.WithMiddleware(logCalls))
 	defer stop()
-	cli, _ := echo.NewClient("EchoServer", kite.WithHostPorts(addr))
+	cli, _ := echoserver.NewClient("EchoServer", kite.WithHostPorts(addr))
 	defer cli.Close()
 	cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: "mw"})
 	// Output: EchoServer.Echo over ttheader-framed: <nil>
@@ -82,7 +83,7 @@ func ExampleWithMiddleware() {
 func ExampleWithValue() {
 	addr, stop := serve()
 	defer stop()
-	cli, _ := echo.NewClient("EchoServer", kite.WithHostPorts(addr))
+	cli, _ := echoserver.NewClient("EchoServer", kite.WithHostPorts(addr))
 	defer cli.Close()
 
 	ctx := kite.WithValue(context.Background(), "tenant", "blue")
@@ -99,7 +100,7 @@ func ExampleWithValue() {
 func ExampleCodeOf() {
 	addr, stop := serve()
 	defer stop()
-	cli, _ := echo.NewClient("EchoServer", kite.WithHostPorts(addr))
+	cli, _ := echoserver.NewClient("EchoServer", kite.WithHostPorts(addr))
 	defer cli.Close()
 
 	_, err := cli.Echo(context.Background(), &echo.Request{Action: "fail"})
@@ -123,7 +124,7 @@ func ExampleWithRetry() {
 	down := ln.Addr().String()
 	ln.Close()
 
-	cli, _ := echo.NewClient("EchoServer",
+	cli, _ := echoserver.NewClient("EchoServer",
 		kite.WithHostPorts(down, addr),
 		kite.WithRetry(govern.DefaultRetryPolicy()),
 		kite.WithCircuitBreaker(govern.DefaultBreakerPolicy()),

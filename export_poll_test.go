@@ -11,8 +11,9 @@ import (
 func init() {
 	switch os.Getenv("KITE_TEST_POLLER") {
 	case "epoll":
-		pollerDefault = epoll.Default
+		pollerDefault, clientPollerDefault = epoll.Default, epoll.Default
 	case "net":
 		pollerDefault = func() *epoll.Poller { return nil }
+		clientPollerDefault = pollerDefault
 	}
 }

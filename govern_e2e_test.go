@@ -10,7 +10,8 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/govern"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 )
 
 // slowHandler sleeps delay before answering.
@@ -27,10 +28,10 @@ func (h *slowHandler) Echo(ctx context.Context, req *echo.Request) (*echo.Respon
 
 // serveOn starts a server on addr ("127.0.0.1:0" for any) and returns it
 // with its address; stop shuts it down.
-func serveOn(t *testing.T, addr string, h echo.Handler, opts ...kite.ServerOption) (string, func()) {
+func serveOn(t *testing.T, addr string, h echoserver.Handler, opts ...kite.ServerOption) (string, func()) {
 	t.Helper()
 	srv := kite.NewServer(opts...)
-	if err := srv.Register(echo.NewServiceInfo(), h); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -11,7 +11,8 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/govern"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 )
 
 // govHandler answers with its name; "slowfirst" sleeps on the first call
@@ -225,7 +226,7 @@ func TestRegistryAndResolver(t *testing.T) {
 	srv, _ := startServer(t, &govHandler{name: "registered"}, kite.WithRegistry(reg, govern.Instance{}))
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		ins, _ := reg.Resolve(context.Background(), echo.ServiceName)
+		ins, _ := reg.Resolve(context.Background(), echoserver.ServiceName)
 		if len(ins) == 1 {
 			break
 		}
@@ -234,7 +235,7 @@ func TestRegistryAndResolver(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	c, err := echo.NewClient(echo.ServiceName, kite.WithResolver(reg))
+	c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithResolver(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestRegistryAndResolver(t *testing.T) {
 		t.Fatalf("%v %v", r, err)
 	}
 	srv.Shutdown(context.Background())
-	if ins, _ := reg.Resolve(context.Background(), echo.ServiceName); len(ins) != 0 {
+	if ins, _ := reg.Resolve(context.Background(), echoserver.ServiceName); len(ins) != 0 {
 		t.Errorf("still registered after Shutdown: %v", ins)
 	}
 }
@@ -252,7 +253,7 @@ func TestRegistryAndResolver(t *testing.T) {
 func TestFallback(t *testing.T) {
 	leakCheck(t)
 	c := newClient(t, deadAddr(t), kite.WithFallback(func(ctx context.Context, method string, result any, err error) error {
-		result.(*echo.EchoResult).Success = &echo.Response{Msg: "fallback for " + method}
+		result.(*echoserver.EchoResult).Success = &echo.Response{Msg: "fallback for " + method}
 		return nil
 	}))
 	r, err := c.Echo(context.Background(), &echo.Request{})

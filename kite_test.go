@@ -13,7 +13,8 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -89,10 +90,10 @@ func leakCheck(t *testing.T) {
 }
 
 // startServer serves h on 127.0.0.1:0 until the test ends.
-func startServer(t *testing.T, h echo.Handler, opts ...kite.ServerOption) (*kite.Server, string) {
+func startServer(t *testing.T, h echoserver.Handler, opts ...kite.ServerOption) (*kite.Server, string) {
 	t.Helper()
 	srv := kite.NewServer(opts...)
-	if err := srv.Register(echo.NewServiceInfo(), h); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -114,9 +115,9 @@ func startServer(t *testing.T, h echo.Handler, opts ...kite.ServerOption) (*kite
 	return srv, ln.Addr().String()
 }
 
-func newClient(t *testing.T, addr string, opts ...kite.ClientOption) *echo.Client {
+func newClient(t *testing.T, addr string, opts ...kite.ClientOption) *echoserver.Client {
 	t.Helper()
-	c, err := echo.NewClient(echo.ServiceName, append([]kite.ClientOption{kite.WithHostPorts(addr)}, opts...)...)
+	c, err := echoserver.NewClient(echoserver.ServiceName, append([]kite.ClientOption{kite.WithHostPorts(addr)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +213,8 @@ func TestUnknownMethod(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cli.Close()
-			var res echo.EchoResult
-			err = cli.Call(context.Background(), "Nope", &echo.EchoArgs{Req: &echo.Request{}}, &res)
+			var res echoserver.EchoResult
+			err = cli.Call(context.Background(), "Nope", &echoserver.EchoArgs{Req: &echo.Request{}}, &res)
 			want := kite.CodeUnknownService
 			if f.HasTTHeader() {
 				want = kite.CodeUnknownMethod // isn names a known service
@@ -329,7 +330,7 @@ func TestGracefulShutdown(t *testing.T) {
 	leakCheck(t)
 	h := &handler{block: make(chan struct{}), started: make(chan struct{})}
 	srv := kite.NewServer()
-	if err := srv.Register(echo.NewServiceInfo(), h); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -375,10 +376,10 @@ func TestGracefulShutdown(t *testing.T) {
 
 func TestMultipleServices(t *testing.T) {
 	leakCheck(t)
-	other := echo.NewServiceInfo()
+	other := echoserver.NewServiceInfo()
 	other.Name = "OtherServer"
 	srv := kite.NewServer()
-	if err := srv.Register(echo.NewServiceInfo(), &handler{}); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), &handler{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Register(other, otherHandler{&handler{}}); err != nil {
@@ -398,8 +399,8 @@ func TestMultipleServices(t *testing.T) {
 	}
 	cli, _ := kite.NewClient("OtherServer", kite.WithHostPorts(ln.Addr().String()), kite.WithServiceInfo(other))
 	defer cli.Close()
-	var res echo.EchoResult
-	if err := cli.Call(context.Background(), "Echo", &echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: "x"}}, &res); err != nil {
+	var res echoserver.EchoResult
+	if err := cli.Call(context.Background(), "Echo", &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: "x"}}, &res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Success.Msg != "other:x" {
@@ -448,7 +449,7 @@ func TestClientErrors(t *testing.T) {
 	if _, err := kite.NewClient("x", kite.WithHostPorts("no-port")); kite.CodeOf(err) != kite.CodeInvalidArgument {
 		t.Errorf("bad address: %v", err)
 	}
-	c, err := echo.NewClient("x")
+	c, err := echoserver.NewClient("x")
 	if err != nil {
 		t.Fatal(err)
 	}

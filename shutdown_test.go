@@ -10,7 +10,8 @@ import (
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
-	"github.com/kite-rpc/kite/internal/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -20,7 +21,7 @@ func TestShutdownMarksReplies(t *testing.T) {
 	leakCheck(t)
 	h := &handler{block: make(chan struct{}), started: make(chan struct{})}
 	srv := kite.NewServer()
-	if err := srv.Register(echo.NewServiceInfo(), h); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -38,7 +39,7 @@ func TestShutdownMarksReplies(t *testing.T) {
 	hdr.SeqID = 5
 	b, _ := transport.BeginFrame(nil, transport.TTHeader, &hdr)
 	b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Call, 5)
-	b = (&echo.EchoArgs{Req: &echo.Request{Action: "block", Msg: "m"}}).AppendBinary(b)
+	b = (&echoserver.EchoArgs{Req: &echo.Request{Action: "block", Msg: "m"}}).AppendBinary(b)
 	transport.EndFrame(b, 0, transport.TTHeader)
 	if _, err := conn.Write(b); err != nil {
 		t.Fatal(err)

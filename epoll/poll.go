@@ -7,8 +7,10 @@
 // # The contract
 //
 // A [Poller] owns a fixed number of poll loops ([New] picks it from
-// GOMAXPROCS when asked for 0). A loop is a goroutine blocked in epoll_wait
-// or kevent; it starts with its first connection and stops, releasing its
+// GOMAXPROCS when asked for 0). A loop is a goroutine waiting for its epoll
+// instance (parked in the Go runtime's poller, which watches the epoll
+// descriptor; see poll_epoll.go) or blocked in kevent; it starts with its
+// first connection and stops, releasing its
 // epoll and wake-up descriptors, when its last connection closes, so a
 // process that stops using the poller returns to the goroutines and file
 // descriptors it had. A loop is woken by an eventfd (Linux) or a pipe
@@ -65,7 +67,6 @@ package epoll
 import (
 	"errors"
 	"net"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -155,10 +156,6 @@ func (d *Dialer) poller() *Poller {
 	}
 	return Default()
 }
-
-// timeoutError is os.ErrDeadlineExceeded with the net.Error methods, as
-// net returns it.
-func deadlineError() error { return os.ErrDeadlineExceeded }
 
 // opError wraps err as net does, so callers' errors.Is / net.Error checks
 // hold.

@@ -25,9 +25,12 @@ const Mechanism = "epoll"
 // the runtime cannot poll the descriptor, the loop blocks in epoll_wait.
 type sysPoller struct {
 	epfd, wfd int
-	file      *os.File        // owns epfd; registered with the runtime poller
-	rc        syscall.RawConn // file's, or nil to block in epoll_wait
-	deadline  bool            // file has a read deadline set
+	file      *os.File              // owns epfd; registered with the runtime poller
+	rc        syscall.RawConn       // file's, or nil to block in epoll_wait
+	deadline  bool                  // file has a read deadline set
+	poll      func(fd uintptr) bool // collects events for rc.Read into n, werr; made once
+	n         int
+	werr      error
 	events    []unix.EpollEvent
 	wbuf      [8]byte
 }
@@ -57,6 +60,10 @@ func newSysPoller() (*sysPoller, error) {
 		p.file = os.NewFile(uintptr(epfd), "epoll")
 		if p.file.SetReadDeadline(time.Time{}) == nil { // pollable
 			p.rc, _ = p.file.SyscallConn()
+			p.poll = func(fd uintptr) bool {
+				p.n, p.werr = unix.EpollWait(int(fd), p.events, 0)
+				return p.n > 0 || (p.werr != nil && p.werr != unix.EINTR)
+			}
 		}
 	}
 	return p, nil
@@ -81,21 +88,13 @@ func (p *sysPoller) wait(ms int) (int, error) {
 		_ = p.file.SetReadDeadline(time.Time{})
 		p.deadline = false
 	}
-	var (
-		n    int
-		werr error
-	)
-	err := p.rc.Read(func(fd uintptr) bool {
-		n, werr = unix.EpollWait(int(fd), p.events, 0)
-		return n > 0 || (werr != nil && werr != unix.EINTR)
-	})
-	if err != nil {
+	if err := p.rc.Read(p.poll); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return 0, nil
 		}
 		return 0, err
 	}
-	return n, werr
+	return p.n, p.werr
 }
 
 // event returns the slot of event i and what it reports: readable (or

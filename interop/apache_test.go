@@ -10,8 +10,9 @@ import (
 	athrift "github.com/apache/thrift/lib/go/thrift"
 
 	"github.com/kite-rpc/kite"
-	"github.com/kite-rpc/kite/internal/echo"
 	apecho "github.com/kite-rpc/kite/interop/gen-go/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 )
 
 // Kite's "no such method" reply when the request names no service (no
@@ -163,7 +164,7 @@ func TestKiteClientApacheServer(t *testing.T) {
 			defer cancel()
 
 			opts := append([]kite.ClientOption{kite.WithHostPorts(addr), kite.WithRPCTimeout(10 * time.Second)}, c.kiteOptions()...)
-			cli, err := echo.NewClient(echo.ServiceName, opts...)
+			cli, err := echoserver.NewClient(echoserver.ServiceName, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,8 +238,8 @@ func TestKiteClientApacheServer(t *testing.T) {
 			})
 
 			t.Run("UnknownMethod", func(t *testing.T) {
-				args := echo.EchoArgs{Req: &echo.Request{Action: "echo", Msg: "?"}}
-				var res echo.EchoResult
+				args := echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: "?"}}
+				var res echoserver.EchoResult
 				err := cli.Kite().Call(ctx, "NoSuchMethod", &args, &res)
 				if kite.CodeOf(err) != kite.CodeUnknownMethod {
 					t.Fatalf("got %v (code %v), want %v", err, kite.CodeOf(err), kite.CodeUnknownMethod)

@@ -6,8 +6,8 @@ import (
 
 	athrift "github.com/apache/thrift/lib/go/thrift"
 
-	"github.com/kite-rpc/kite/internal/echo"
 	apecho "github.com/kite-rpc/kite/interop/gen-go/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
 )
 
 // The benchmarks below compare struct codecs only, binary protocol, on an

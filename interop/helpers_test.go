@@ -13,8 +13,9 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
-	"github.com/kite-rpc/kite/internal/echo"
 	apecho "github.com/kite-rpc/kite/interop/gen-go/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -163,7 +164,7 @@ func startKite(t *testing.T) (string, *kiteHandler) {
 	t.Helper()
 	h := &kiteHandler{oneway: make(chan *echo.Request, 4)}
 	srv := kite.NewServer()
-	if err := srv.Register(echo.NewServiceInfo(), h); err != nil {
+	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
 		t.Fatalf("register: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

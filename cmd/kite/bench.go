@@ -46,7 +46,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	po, err := pollerOption(*poller)
+	po, err := pollerOptions(*poller)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	addrs := splitAddrs(cf.addr)
 	if len(addrs) == 0 {
 		// No server given: run one in process on loopback.
-		srv, err := newEchoServer(po)
+		srv, err := newEchoServer(serverOpts(po)...)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,8 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		addrs = []string{ln.Addr().String()}
 		fmt.Fprintf(stderr, "bench: embedded server on %s\n", addrs[0])
 	}
-	opts = append(opts, po, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
+	opts = append(opts, clientOpts(po)...)
+	opts = append(opts, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
 		MaxIdlePerAddress: *conc, MaxIdleGlobal: *conc * len(addrs),
 	}))
 	cli, err := echoserver.NewClient(echoserver.ServiceName, opts...)

@@ -3,29 +3,42 @@ package main
 import (
 	"flag"
 	"fmt"
-	"runtime"
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/epoll"
 )
 
-// pollerFlag registers -poller; its default is the library's default I/O
-// path: epoll on Linux, net elsewhere.
+// pollerFlag registers -poller. Empty (the default) keeps the library's
+// default for each side: epoll for servers on Linux, net for clients.
 func pollerFlag(fs *flag.FlagSet) *string {
-	def := "net"
-	if runtime.GOOS == "linux" {
-		def = "epoll"
-	}
-	return fs.String("poller", def, "I/O path: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package)")
+	return fs.String("poller", "", "I/O path for both sides: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package); default: the library's (epoll for servers on Linux, net for clients)")
 }
 
-// pollerOption turns a -poller value into the option both sides take.
-func pollerOption(name string) (kite.Option, error) {
+// pollerOptions turns a -poller value into the options both sides take.
+func pollerOptions(name string) ([]kite.Option, error) {
 	switch name {
+	case "":
+		return nil, nil
 	case "epoll", "kqueue":
-		return kite.WithPoller(epoll.Default()), nil
+		return []kite.Option{kite.WithPoller(epoll.Default())}, nil
 	case "net":
-		return kite.WithPoller(nil), nil
+		return []kite.Option{kite.WithPoller(nil)}, nil
 	}
 	return nil, fmt.Errorf("unknown -poller %q (want epoll or net)", name)
+}
+
+func serverOpts(os []kite.Option) []kite.ServerOption {
+	out := make([]kite.ServerOption, len(os))
+	for i, o := range os {
+		out[i] = o
+	}
+	return out
+}
+
+func clientOpts(os []kite.Option) []kite.ClientOption {
+	out := make([]kite.ClientOption, len(os))
+	for i, o := range os {
+		out[i] = o
+	}
+	return out
 }

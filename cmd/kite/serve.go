@@ -30,11 +30,11 @@ func serve(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	po, err := pollerOption(*poller)
+	po, err := pollerOptions(*poller)
 	if err != nil {
 		return err
 	}
-	s, err := newEchoServer(kite.WithAddress(*addr), po)
+	s, err := newEchoServer(append(serverOpts(po), kite.WithAddress(*addr))...)
 	if err != nil {
 		return err
 	}
