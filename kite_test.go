@@ -320,7 +320,9 @@ func TestMiddlewareOrderAndRPCInfo(t *testing.T) {
 	if _, err := c.Echo(context.Background(), &echo.Request{Action: "echo"}); err != nil {
 		t.Fatal(err)
 	}
+	mu.Lock() // the poller's socket I/O is invisible to the race detector
 	got := strings.Join(trail, " ")
+	mu.Unlock()
 	if got != "c1:Echo c2:Echo s1:Echo s2:Echo" {
 		t.Errorf("middleware trail %q", got)
 	}
