@@ -25,8 +25,8 @@
 //
 // # Structs
 //
-// Generated code (and hand-written codecs such as
-// github.com/kite-rpc/kite/internal/echo) implements [Struct]: an exact
+// Generated code (`kite gen`; see github.com/kite-rpc/kite/kite_gen/echo)
+// implements [Struct]: an exact
 // binary size, and an append and a consume method per protocol. [Append] and
 // [Consume] dispatch on a [Protocol].
 //
