@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kite-rpc/kite"
@@ -53,18 +50,6 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if *conc < 1 || *size < 0 || *dur <= 0 {
 		return fmt.Errorf("bench: -c must be >= 1, -size >= 0, -d > 0")
 	}
-	if isPB(cf.transport) && cf.addr != "" { // pbcall.go
-		return pbBench(cf.transport, splitAddrs(cf.addr), *conc, *size, *dur, stdout, stderr)
-	}
-	opts, err := cf.options()
-	if err != nil {
-		return err
-	}
-	gopts, perAddr, err := governFlags(*lb, *retries)
-	if err != nil {
-		return err
-	}
-	opts = append(opts, gopts...)
 	addrs := splitAddrs(cf.addr)
 	if len(addrs) == 0 {
 		// No server given: run one in process on loopback.
@@ -85,6 +70,18 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		addrs = []string{ln.Addr().String()}
 		fmt.Fprintf(stderr, "bench: embedded server on %s\n", addrs[0])
 	}
+	if isPB(cf.transport) { // pbcall.go
+		return pbBench(cf.transport, addrs, *conc, *size, *dur, stdout, stderr)
+	}
+	opts, err := cf.options()
+	if err != nil {
+		return err
+	}
+	gopts, perAddr, err := governFlags(*lb, *retries)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, gopts...)
 	opts = append(opts, clientOpts(po)...)
 	opts = append(opts, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
 		MaxIdlePerAddress: *conc, MaxIdleGlobal: *conc * len(addrs),
@@ -96,88 +93,24 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	defer cli.Close()
 
 	msg := strings.Repeat("k", *size)
-	var calls, errs atomic.Int64
-	lat := make([][]time.Duration, *conc)
-	var firstErr atomic.Value
-	stop := time.Now().Add(*dur)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := 0; i < *conc; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			req := &echo.Request{Action: "echo", Msg: msg}
-			ctx := context.Background()
-			samples := make([]time.Duration, 0, 1024)
-			for {
-				t0 := time.Now()
-				if !t0.Before(stop) {
-					break
-				}
-				_, err := cli.Echo(ctx, req, kite.WithHashKey(strconv.Itoa(i)))
-				d := time.Since(t0)
-				calls.Add(1)
-				if err != nil {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				samples = append(samples, d)
-			}
-			lat[i] = samples
-		}(i)
+	reqs := make([]*echo.Request, *conc)
+	keys := make([]kite.CallOption, *conc)
+	for i := range reqs {
+		reqs[i] = &echo.Request{Action: "echo", Msg: msg}
+		keys[i] = kite.WithHashKey(strconv.Itoa(i))
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var last int64
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case t := <-tick.C:
-			if !*quiet {
-				n := calls.Load()
-				fmt.Fprintf(stderr, "bench: %4.0fs calls=%d qps=%d errors=%d\n", t.Sub(start).Seconds(), n, n-last, errs.Load())
-				last = n
-			}
-		}
+	var progress io.Writer
+	if !*quiet {
+		progress = stderr
 	}
-	elapsed := time.Since(start)
-	var all []time.Duration
-	for _, s := range lat {
-		all = append(all, s...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	pct := func(p float64) int64 {
-		if len(all) == 0 {
-			return 0
-		}
-		i := int(float64(len(all))*p/100+0.5) - 1
-		if i < 0 {
-			i = 0
-		}
-		if i >= len(all) {
-			i = len(all) - 1
-		}
-		return all[i].Microseconds()
-	}
-	n := calls.Load()
-	qps := int64(float64(n) / elapsed.Seconds())
-	fmt.Fprintf(stdout, "transport=%s protocol=%s c=%d size=%d duration=%s\n", cf.transport, cf.protocol, *conc, *size, elapsed.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "  %-8s %10s\n  %-8s %10d\n  %-8s %10d\n  %-8s %10d\n  %-8s %10d\n", "", "latency", "p50", pct(50), "p90", pct(90), "p99", pct(99), "p99.9", pct(99.9))
-	if e := firstErr.Load(); e != nil {
-		fmt.Fprintf(stderr, "bench: first error: %v\n", e)
-	}
-	var max int64
-	if len(all) > 0 {
-		max = all[len(all)-1].Microseconds()
-	}
+	r := runLoad(*conc, *dur, progress, func(i int) error {
+		_, err := cli.Echo(context.Background(), reqs[i], keys[i])
+		return err
+	})
+	var extra []string
 	if len(addrs) > 1 {
-		fmt.Fprintf(stdout, "  per instance: %s\n", perAddr())
+		extra = append(extra, "per instance: "+perAddr())
 	}
-	fmt.Fprintf(stdout, "qps=%d p50_us=%d p90_us=%d p99_us=%d p999_us=%d max_us=%d errors=%d calls=%d\n",
-		qps, pct(50), pct(90), pct(99), pct(99.9), max, errs.Load(), n)
+	r.report(stdout, stderr, fmt.Sprintf("transport=%s protocol=%s c=%d size=%d", cf.transport, cf.protocol, *conc, *size), extra...)
 	return nil
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// load is the result of a ping-pong load: every call's latency (successes
+// only), the counts and the wall time.
+type load struct {
+	lat      []time.Duration // sorted
+	calls    int64
+	errs     int64
+	elapsed  time.Duration
+	firstErr error
+}
+
+// runLoad runs call from conc goroutines until dur has passed, printing a
+// progress line each second to progress (nil for none). call gets its
+// worker's index.
+func runLoad(conc int, dur time.Duration, progress io.Writer, call func(worker int) error) load {
+	var calls, errs atomic.Int64
+	var firstErr atomic.Value
+	lat := make([][]time.Duration, conc)
+	start := time.Now()
+	stop := start.Add(dur)
+	var wg sync.WaitGroup
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			samples := make([]time.Duration, 0, 1024)
+			for {
+				t0 := time.Now()
+				if !t0.Before(stop) {
+					break
+				}
+				err := call(i)
+				d := time.Since(t0)
+				calls.Add(1)
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				samples = append(samples, d)
+			}
+			lat[i] = samples
+		}(i)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last int64
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case t := <-tick.C:
+			if progress != nil {
+				n := calls.Load()
+				fmt.Fprintf(progress, "bench: %4.0fs calls=%d qps=%d errors=%d\n", t.Sub(start).Seconds(), n, n-last, errs.Load())
+				last = n
+			}
+		}
+	}
+	r := load{calls: calls.Load(), errs: errs.Load(), elapsed: time.Since(start)}
+	for _, s := range lat {
+		r.lat = append(r.lat, s...)
+	}
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	if e, ok := firstErr.Load().(error); ok {
+		r.firstErr = e
+	}
+	return r
+}
+
+// pct returns the p-th percentile latency in microseconds.
+func (r load) pct(p float64) int64 {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.lat))*p/100+0.5) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(r.lat) {
+		i = len(r.lat) - 1
+	}
+	return r.lat[i].Microseconds()
+}
+
+// report prints the human-readable table, any extra lines, and last the
+// machine-readable line.
+func (r load) report(stdout, stderr io.Writer, title string, extra ...string) {
+	fmt.Fprintf(stdout, "%s duration=%s\n", title, r.elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  %-8s %10s\n  %-8s %10d\n  %-8s %10d\n  %-8s %10d\n  %-8s %10d\n",
+		"", "latency µs", "p50", r.pct(50), "p90", r.pct(90), "p99", r.pct(99), "p99.9", r.pct(99.9))
+	for _, e := range extra {
+		fmt.Fprintf(stdout, "  %s\n", e)
+	}
+	if r.firstErr != nil {
+		fmt.Fprintf(stderr, "bench: first error: %v\n", r.firstErr)
+	}
+	var max int64
+	if len(r.lat) > 0 {
+		max = r.lat[len(r.lat)-1].Microseconds()
+	}
+	fmt.Fprintf(stdout, "qps=%d p50_us=%d p90_us=%d p99_us=%d p999_us=%d max_us=%d errors=%d calls=%d\n",
+		int64(float64(r.calls)/r.elapsed.Seconds()), r.pct(50), r.pct(90), r.pct(99), r.pct(99.9), max, r.errs, r.calls)
+}
