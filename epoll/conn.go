@@ -139,8 +139,8 @@ func (c *Conn) finish() {
 }
 
 // Serve makes c a server connection. Whenever input arrives (or the peer
-// closes, or reading fails) while h is not running for c, h runs on a new
-// goroutine; it consumes what whole frames the input holds with Peek, Skip
+// closes, or reading fails) while h is not running for c, h runs on a
+// goroutine of c's loop's worker pool (or a new one); it consumes what whole frames the input holds with Peek, Skip
 // and Release, and returns. If input arrived while it ran, h runs again at
 // once; otherwise the connection has no goroutine until more comes. h closes
 // c when [Conn.PeerClosed] reports the input ended. onClose, if not nil,
@@ -184,7 +184,7 @@ func (c *Conn) dispatchLocked() {
 		return
 	}
 	c.running = true
-	go c.run(c.handler)
+	c.startRun(c.handler)
 }
 
 func (c *Conn) run(h func(*Conn)) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,6 +38,74 @@ type loop struct {
 	count   int
 
 	idlers atomic.Int32 // connections with an idle timeout
+
+	wmu     sync.Mutex // guards the fields below
+	workers []*worker  // idle workers, the most recently used last
+	live    bool       // the loop runs; workers may wait for work
+}
+
+// maxIdleWorkers bounds the workers a loop keeps waiting for handler runs;
+// more are started when more connections have input at once, and exit
+// after their run.
+const maxIdleWorkers = 128
+
+// worker is a goroutine that runs handlers for its loop's connections, one
+// run after another, so that a handler run does not start a goroutine and
+// grow its stack again each time. Between runs it waits in the loop's idle
+// list; it exits when the loop stops or the list is full.
+type worker struct {
+	next chan task // cap 1
+}
+
+type task struct {
+	c *Conn
+	h func(*Conn)
+}
+
+// startRun runs h for c on an idle worker of c's loop, or a new one. The
+// caller holds c.inMu and a reference for the run.
+func (c *Conn) startRun(h func(*Conn)) {
+	l := c.sys.lp
+	l.wmu.Lock()
+	if n := len(l.workers); n > 0 {
+		w := l.workers[n-1]
+		l.workers[n-1] = nil
+		l.workers = l.workers[:n-1]
+		l.wmu.Unlock()
+		w.next <- task{c, h}
+		return
+	}
+	l.wmu.Unlock()
+	go l.work(&worker{next: make(chan task, 1)}, task{c, h})
+}
+
+func (l *loop) work(w *worker, t task) {
+	for t.c != nil {
+		t.c.run(t.h)
+		l.wmu.Lock()
+		if !l.live || len(l.workers) >= maxIdleWorkers {
+			l.wmu.Unlock()
+			return
+		}
+		l.workers = append(l.workers, w)
+		l.wmu.Unlock()
+		t = <-w.next
+	}
+}
+
+// setLive records whether the loop runs; stopping it dismisses its idle
+// workers.
+func (l *loop) setLive(live bool) {
+	l.wmu.Lock()
+	l.live = live
+	if !live {
+		for i, w := range l.workers {
+			w.next <- task{}
+			l.workers[i] = nil
+		}
+		l.workers = nil
+	}
+	l.wmu.Unlock()
 }
 
 type ready struct {
@@ -79,6 +146,7 @@ func (l *loop) add(c *Conn) error {
 	l.count++
 	if !l.running {
 		l.running = true
+		l.setLive(true)
 		go l.run(l.sp)
 	}
 	return nil
@@ -106,42 +174,25 @@ func (l *loop) remove(c *Conn) {
 
 const sweepEvery = 100 * time.Millisecond
 
-// run waits for events until the loop has no connection. After a batch it
-// polls once without blocking (yielding to the handlers it woke first),
-// and blocks in the kernel only when that finds nothing.
+// run waits for events until the loop has no connection. sysPoller.poll
+// hands it each batch of events (handle); after a batch that drained the
+// queue the loop parks at once, so the handlers it woke run before it
+// looks again and the next wake-up collects what arrived meanwhile.
 func (l *loop) run(sp *sysPoller) {
 	var (
 		batch     []ready
-		polled    bool
 		lastSweep = time.Now()
+		until     time.Time // the deadline poll was given
+		stop      bool
 	)
-	for {
-		ms := -1
-		if polled {
-			ms = 0
-		} else if l.idlers.Load() > 0 {
-			ms = int(sweepEvery / time.Millisecond)
-		}
-		n, err := sp.wait(ms)
-		if err != nil && err != unix.EINTR {
-			// EBADF/EINVAL cannot happen while the loop owns sp; do not spin
-			// if the impossible happens.
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n <= 0 && polled {
-			polled = false
-			runtime.Gosched()
-			continue
-		}
-		polled = n > 0
-
+	// handle dispatches a batch; true ends the poll call, to stop the loop
+	// or to give it a new deadline.
+	handle := func(n int) bool {
 		l.mu.Lock()
 		if l.count == 0 {
-			l.sp = nil
-			l.running = false
 			l.mu.Unlock()
-			sp.close()
-			return
+			stop = true
+			return true
 		}
 		batch = batch[:0]
 		for i := 0; i < n; i++ {
@@ -168,6 +219,39 @@ func (l *loop) run(sp *sysPoller) {
 			}
 			e.c = nil
 		}
+		if l.idlers.Load() > 0 {
+			if until.IsZero() {
+				return true // idle timeouts came: poll again with a deadline
+			}
+			if now := time.Now(); now.Sub(lastSweep) >= sweepEvery {
+				lastSweep = now
+				l.sweep(now.UnixNano())
+				return true
+			}
+		}
+		return false
+	}
+	for {
+		until = time.Time{}
+		if l.idlers.Load() > 0 {
+			until = lastSweep.Add(sweepEvery)
+		}
+		err := sp.poll(until, handle)
+		if err != nil && err != unix.EINTR {
+			// EBADF/EINVAL cannot happen while the loop owns sp; do not spin
+			// if the impossible happens.
+			time.Sleep(10 * time.Millisecond)
+		}
+		l.mu.Lock()
+		if stop || l.count == 0 {
+			l.sp = nil
+			l.running = false
+			l.setLive(false)
+			l.mu.Unlock()
+			sp.close()
+			return
+		}
+		l.mu.Unlock()
 		if l.idlers.Load() > 0 {
 			if now := time.Now(); now.Sub(lastSweep) >= sweepEvery {
 				lastSweep = now

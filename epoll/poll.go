@@ -24,7 +24,8 @@
 // [Listener] accepts server Conns.
 //
 // A server Conn is driven by [Conn.Serve]: whenever input arrives and no
-// handler runs for the connection, the handler runs on a new goroutine and
+// handler runs for the connection, the handler runs on a goroutine (an
+// idle one of the few each loop keeps for handler runs, or a new one) and
 // consumes whole frames with [Conn.Peek], [Conn.Skip] and [Conn.Release].
 // Only one handler runs per connection at a time, so pipelined requests are
 // answered in order; between requests the connection has no goroutine.

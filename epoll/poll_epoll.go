@@ -23,13 +23,24 @@ const Mechanism = "epoll"
 // holds its P until sysmon hands it off, which on a small GOMAXPROCS costs
 // more than the runtime's own poller saves; parked, it costs nothing. If
 // the runtime cannot poll the descriptor, the loop blocks in epoll_wait.
+//
+// The runtime watches epfd edge-triggered, and the kernel raises an edge
+// on epfd for every event queued on the instance (ep_poll_callback wakes
+// the instance's pollers whether or not the item was already queued); the
+// runtime latches an edge that comes while nobody waits, and clears the
+// latch only when a raw read begins. So poll stays in one rc.Read while it
+// runs: the read function collects and handles batches, and once an
+// epoll_wait returned fewer events than it had room for, it returns false
+// to park at once instead of calling epoll_wait again to find nothing. A
+// stale edge (for events already collected) costs one empty epoll_wait,
+// which is what checking before parking would cost every time.
 type sysPoller struct {
 	epfd, wfd int
 	file      *os.File              // owns epfd; registered with the runtime poller
 	rc        syscall.RawConn       // file's, or nil to block in epoll_wait
-	deadline  bool                  // file has a read deadline set
-	poll      func(fd uintptr) bool // collects events for rc.Read into n, werr; made once
-	n         int
+	until     time.Time             // file's read deadline
+	collect   func(fd uintptr) bool // rc.Read's: collects events, calls handle; made once
+	handle    func(n int) bool      // poll's
 	werr      error
 	events    []unix.EpollEvent
 	wbuf      [8]byte
@@ -60,9 +71,25 @@ func newSysPoller() (*sysPoller, error) {
 		p.file = os.NewFile(uintptr(epfd), "epoll")
 		if p.file.SetReadDeadline(time.Time{}) == nil { // pollable
 			p.rc, _ = p.file.SyscallConn()
-			p.poll = func(fd uintptr) bool {
-				p.n, p.werr = unix.EpollWait(int(fd), p.events, 0)
-				return p.n > 0 || (p.werr != nil && p.werr != unix.EINTR)
+			p.collect = func(fd uintptr) bool {
+				for {
+					n, err := unix.EpollWait(int(fd), p.events, 0)
+					switch {
+					case err == unix.EINTR:
+						continue
+					case err != nil:
+						p.werr = err
+						return true
+					case n == 0:
+						return false // park until the next edge
+					}
+					if p.handle(n) {
+						return true
+					}
+					if n < len(p.events) {
+						return false // drained: the next event raises an edge
+					}
+				}
 			}
 		}
 	}
@@ -76,25 +103,41 @@ func (p *sysPoller) add(fd int, idx int32) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
-// wait waits up to ms milliseconds (forever when ms < 0) for events.
-func (p *sysPoller) wait(ms int) (int, error) {
-	if ms == 0 || p.rc == nil {
-		return unix.EpollWait(p.epfd, p.events, ms)
-	}
-	if ms > 0 {
-		_ = p.file.SetReadDeadline(time.Now().Add(time.Duration(ms) * time.Millisecond))
-		p.deadline = true
-	} else if p.deadline {
-		_ = p.file.SetReadDeadline(time.Time{})
-		p.deadline = false
-	}
-	if err := p.rc.Read(p.poll); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return 0, nil
+// poll waits for events until the time until (forever when it is zero)
+// and calls handle with each batch, until handle returns true or the time
+// passes.
+func (p *sysPoller) poll(until time.Time, handle func(n int) bool) error {
+	if p.rc == nil {
+		ms := -1
+		if !until.IsZero() {
+			ms = int(time.Until(until) / time.Millisecond)
+			if ms < 0 {
+				ms = 0
+			}
 		}
-		return 0, err
+		n, err := unix.EpollWait(p.epfd, p.events, ms)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			handle(n)
+		}
+		return nil
 	}
-	return p.n, p.werr
+	if !until.Equal(p.until) {
+		_ = p.file.SetReadDeadline(until)
+		p.until = until
+	}
+	p.handle, p.werr = handle, nil
+	err := p.rc.Read(p.collect)
+	p.handle = nil
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil
+		}
+		return err
+	}
+	return p.werr
 }
 
 // event returns the slot of event i and what it reports: readable (or

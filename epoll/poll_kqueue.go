@@ -77,13 +77,26 @@ func (p *sysPoller) add(fd int, idx int32) error {
 	return err
 }
 
-func (p *sysPoller) wait(ms int) (int, error) {
+// poll blocks in kevent until events come or the time until (forever when
+// it is zero), and calls handle with them.
+func (p *sysPoller) poll(until time.Time, handle func(n int) bool) error {
 	var ts *unix.Timespec
-	if ms >= 0 {
-		t := unix.NsecToTimespec(int64(time.Duration(ms) * time.Millisecond))
+	if !until.IsZero() {
+		d := time.Until(until)
+		if d < 0 {
+			d = 0
+		}
+		t := unix.NsecToTimespec(int64(d))
 		ts = &t
 	}
-	return unix.Kevent(p.kq, nil, p.events, ts)
+	n, err := unix.Kevent(p.kq, nil, p.events, ts)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		handle(n)
+	}
+	return nil
 }
 
 // event returns the slot of event i and what it reports. kqueue reports

@@ -29,6 +29,9 @@ type sysConn struct {
 	resume chan struct{}
 }
 
+// startRun runs h for c on a new goroutine.
+func (c *Conn) startRun(h func(*Conn)) { go c.run(h) }
+
 func (p *Poller) newConn(nc net.Conn) *Conn {
 	c := &Conn{laddr: nc.LocalAddr(), raddr: nc.RemoteAddr()}
 	c.init()
