@@ -121,6 +121,7 @@ type StatusError struct {
 	Message string
 }
 
+// Error formats as "grpc: code <n>: <message>".
 func (e *StatusError) Error() string {
 	return "grpc: code " + strconv.FormatUint(uint64(e.Code), 10) + ": " + e.Message
 }
