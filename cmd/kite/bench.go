@@ -77,7 +77,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gopts, perAddr, err := governFlags(*lb, *retries)
+	gopts, perAddr, err := governFlags(*lb, *retries, len(addrs))
 	if err != nil {
 		return err
 	}

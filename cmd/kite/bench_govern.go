@@ -12,9 +12,10 @@ import (
 	"github.com/kite-rpc/kite/govern"
 )
 
-// governFlags turns bench's -lb and -retry into client options, plus a
-// middleware that counts calls per instance so the balancing can be seen.
-func governFlags(lb string, retries int) ([]kite.ClientOption, func() string, error) {
+// governFlags turns bench's -lb and -retry into client options and, when
+// there are several instances, a middleware that counts calls per instance
+// so the balancing can be seen (with one it would only slow the client).
+func governFlags(lb string, retries int, instances int) ([]kite.ClientOption, func() string, error) {
 	var b govern.Balancer
 	switch lb {
 	case "wrr", "":
@@ -42,7 +43,10 @@ func governFlags(lb string, retries int) ([]kite.ClientOption, func() string, er
 			return err
 		}
 	}
-	opts := []kite.ClientOption{kite.WithBalancer(b), kite.WithMiddleware(count)}
+	opts := []kite.ClientOption{kite.WithBalancer(b)}
+	if instances > 1 {
+		opts = append(opts, kite.WithMiddleware(count))
+	}
 	if retries > 0 {
 		p := govern.DefaultRetryPolicy()
 		p.MaxAttempts = retries + 1
