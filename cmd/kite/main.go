@@ -11,6 +11,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -36,7 +37,8 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "kite:", err)
+		// Kite's own errors already start with "kite: ".
+		fmt.Fprintln(os.Stderr, "kite:", strings.TrimPrefix(err.Error(), "kite: "))
 		os.Exit(1)
 	}
 }

@@ -38,7 +38,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader) and protobuf Echo (Kitex Protobuf, gRPC)", "addr", *addr, "poller", *poller)
+	io := *poller
+	if io == "" {
+		io = "default (epoll on Linux, else net)"
+	}
+	slog.Info("kite: serving EchoServer (Thrift binary/compact over Buffered, Framed, TTHeader) and protobuf Echo (Kitex Protobuf, gRPC)", "addr", *addr, "poller", io)
 	if err := s.Run(); err != nil && !errors.Is(err, kite.ErrServerClosed) {
 		return err
 	}
