@@ -229,7 +229,13 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	if ctx.Done() != nil {
 		// Cancellation interrupts the blocked read or write.
 		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(pastTime) })
-		defer stop()
+		defer func() {
+			if !stop() {
+				// The cancellation may still be setting a past deadline:
+				// the connection must not go back to the pool.
+				reuse = false
+			}
+		}()
 	}
 
 	typ := thrift.Call

@@ -213,7 +213,13 @@ func (c *Client) invokeKPB(ctx context.Context, ri *RPCInfo, args, result any) e
 	}
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(pastTime) })
-		defer stop()
+		defer func() {
+			if !stop() {
+				// The cancellation may still be setting a past deadline:
+				// the connection must not go back to the pool.
+				reuse = false
+			}
+		}()
 	}
 	h := &ri.hdr
 	if framing.HasTTHeader() {
