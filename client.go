@@ -63,9 +63,13 @@ type Client struct {
 	pool     transport.Pool
 	endpoint Endpoint // nil without middlewares
 	gov      clientGovern
-	riPool   sync.Pool
-	closed   atomic.Bool
-	h2       h2Pool // WithGRPC: HTTP/2 connections (grpc.go)
+
+	// the configured timeouts in ms, formatted once for TTHeader
+	rpcMS, connectMS       int64
+	rpcMSStr, connectMSStr string
+	riPool                 sync.Pool
+	closed                 atomic.Bool
+	h2                     h2Pool // WithGRPC: HTTP/2 connections (grpc.go)
 }
 
 // NewClient returns a client of the named service. With no options it sends
@@ -107,6 +111,8 @@ func NewClient(service string, opts ...ClientOption) (*Client, error) {
 		})
 	}
 	c.riPool.New = func() any { return new(RPCInfo) }
+	c.rpcMS, c.connectMS = c.cfg.rpcTimeout.Milliseconds(), c.cfg.connectTimeout.Milliseconds()
+	c.rpcMSStr, c.connectMSStr = strconv.FormatInt(c.rpcMS, 10), strconv.FormatInt(c.connectMS, 10)
 	if err := c.initGovern(); err != nil {
 		_ = c.pool.Close()
 		return nil, err
@@ -369,10 +375,10 @@ func (c *Client) fillHeader(ctx context.Context, ri *RPCInfo, h *ttheader.Header
 		if ms < 1 {
 			ms = 1
 		}
-		h.SetInt(ttheader.RPCTimeout, strconv.FormatInt(ms, 10))
+		h.SetInt(ttheader.RPCTimeout, c.msString(ms))
 	}
 	if c.cfg.connectSet && c.cfg.connectTimeout > 0 {
-		h.SetInt(ttheader.ConnectTimeout, strconv.FormatInt(c.cfg.connectTimeout.Milliseconds(), 10))
+		h.SetInt(ttheader.ConnectTimeout, c.msString(c.cfg.connectTimeout.Milliseconds()))
 	}
 	isn := c.cfg.idlService
 	if isn == "" {
@@ -380,6 +386,19 @@ func (c *Client) fillHeader(ctx context.Context, ri *RPCInfo, h *ttheader.Header
 	}
 	h.SetStr(ttheader.KeyIDLServiceName, isn)
 	appendOutgoing(ctx, h)
+}
+
+// msString formats a millisecond count for a TTHeader key, reusing the
+// strings of the client's configured timeouts so a call with a fixed RPC
+// timeout does not allocate one.
+func (c *Client) msString(ms int64) string {
+	switch ms {
+	case c.rpcMS:
+		return c.rpcMSStr
+	case c.connectMS:
+		return c.connectMSStr
+	}
+	return strconv.FormatInt(ms, 10)
 }
 
 // bizError reads a business status error from a reply header.
