@@ -299,7 +299,7 @@ func (s *Server) grpcServer() *grpct.Server {
 			}
 		}
 		s.mu.Unlock()
-		cfg := grpct.Config{MaxRecvMsgSize: s.cfg.maxFrame, WriteTimeout: s.cfg.rwTimeout}
+		cfg := grpct.Config{MaxRecvMsgSize: s.cfg.maxFrame, WriteTimeout: s.cfg.rwTimeout, IdleTimeout: s.cfg.idleTimeout}
 		s.h2.srv = grpct.NewServer(cfg, s.handleGRPC, func(path string) bool {
 			m := s.h2.paths[path]
 			return m == nil || m.info.Streaming == Unary

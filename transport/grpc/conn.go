@@ -38,6 +38,9 @@ type Config struct {
 	// WriteTimeout bounds each write to the connection; a connection that
 	// cannot take its bytes for this long is closed. The default is none.
 	WriteTimeout time.Duration
+	// IdleTimeout, on a server, closes a connection that has no open
+	// stream and sends nothing for this long. The default is none.
+	IdleTimeout time.Duration
 }
 
 func (c *Config) withDefaults() Config {
@@ -241,6 +244,18 @@ func (c *conn) readLoop() {
 	var err error
 	defer func() { c.close(err) }()
 	for {
+		if !c.client && c.cfg.IdleTimeout > 0 {
+			// Only a connection without streams can be idle; a stream
+			// waiting on its handler keeps it open.
+			c.mu.Lock()
+			idle := len(c.streams) == 0
+			c.mu.Unlock()
+			if idle {
+				_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.IdleTimeout))
+			} else {
+				_ = c.nc.SetReadDeadline(time.Time{})
+			}
+		}
 		var f http2.Frame
 		f, err = c.fr.ReadFrame()
 		if err != nil {
