@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite/codec/protobuf"
+	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
 	grpct "github.com/kite-rpc/kite/transport/grpc"
 	"golang.org/x/net/http2/hpack"
@@ -393,7 +394,15 @@ func (s *Server) handleGRPC(st *grpct.Stream) {
 			}
 		} else {
 			args := m.info.NewArgs()
-			if uerr := protobuf.Unmarshal(b, args); uerr != nil {
+			var uerr error
+			if ts, ok := args.(thrift.Struct); ok {
+				// Thrift over gRPC (application/grpc+thrift), as Kitex
+				// sends it: the Args wrapper struct, no message header.
+				_, uerr = thrift.Consume(b, thrift.Binary, ts)
+			} else {
+				uerr = protobuf.Unmarshal(b, args)
+			}
+			if uerr != nil {
 				err = &grpct.StatusError{Code: 13, Message: "grpc: error unmarshalling request: " + uerr.Error()}
 			} else {
 				result = m.info.NewResult()
@@ -403,7 +412,13 @@ func (s *Server) handleGRPC(st *grpct.Stream) {
 	}
 	if err == nil && result != nil {
 		bp := protobuf.GetBuffer()
-		b, merr := protobuf.Marshal(*bp, result)
+		var b []byte
+		var merr error
+		if ts, ok := result.(thrift.Struct); ok {
+			b = thrift.Append((*bp)[:0], thrift.Binary, ts) // the Result wrapper
+		} else {
+			b, merr = protobuf.Marshal(*bp, result)
+		}
 		*bp = b
 		if merr != nil {
 			err = &grpct.StatusError{Code: 13, Message: "grpc: error marshalling response: " + merr.Error()}

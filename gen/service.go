@@ -173,6 +173,9 @@ func (g *generator) serviceFile(f *idl.File, s *idl.Service) (File, error) {
 	fg.pf("func NewServiceInfo() *%s.ServiceInfo {", kite)
 	fg.pf("return &%s.ServiceInfo{", kite)
 	fg.pf("Name: ServiceName,")
+	// Kitex's PackageName: the Go package of the IDL's namespace, which
+	// makes the gRPC path /<package>.<Service>/<Method>.
+	fg.pf("Package: %q,", g.filePkg[f].name)
 	fg.pf("Methods: map[string]%s.MethodInfo{", kite)
 	for _, fn := range all {
 		fg.methodInfo(fn)

@@ -968,7 +968,8 @@ func (p *EchoOnewayArgs) consumeCompact(b []byte, depth int) (int, error) {
 // implementation given to Register must be a Handler.
 func NewServiceInfo() *kite.ServiceInfo {
 	return &kite.ServiceInfo{
-		Name: ServiceName,
+		Name:    ServiceName,
+		Package: "echo",
 		Methods: map[string]kite.MethodInfo{
 			"Echo": {
 				Handler: func(ctx context.Context, impl, args, result any) error {
