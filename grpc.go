@@ -752,8 +752,21 @@ func (c *Client) grpcErr(ctx context.Context, st *grpct.Stream, err error) error
 	if cerr := ctx.Err(); cerr != nil {
 		return ctxError(cerr)
 	}
+	// The server runs its copy of the deadline (grpc-timeout) and may
+	// cancel the stream a moment before the caller's own timer fires: that
+	// is still the caller's deadline.
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineSlack {
+		var se *grpct.StatusError
+		if errors.As(err, &se) && (se.Code == 1 || se.Code == 4) {
+			return &Error{Code: CodeDeadlineExceeded, Message: "grpc: " + se.Message, Err: err}
+		}
+	}
 	return statusToErrorWithTrailer(err, st.Trailer())
 }
+
+// deadlineSlack is how close to the caller's deadline a peer's CANCELLED or
+// DEADLINE_EXCEEDED counts as the deadline passing.
+const deadlineSlack = 20 * time.Millisecond
 
 // statusToError turns a transport error into the error a caller sees.
 func statusToError(err error, _ bool) error {
