@@ -305,35 +305,48 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	default:
 		return &Error{Code: CodeInvalidMessageType, Message: "reply message type " + strconv.Itoa(int(rtyp))}
 	}
-	if rseq != ri.SeqID {
-		return &Error{Code: CodeBadSequenceID, Message: "reply seqid " + strconv.Itoa(int(rseq)) + ", want " + strconv.Itoa(int(ri.SeqID))}
-	}
-	if string(name) != ri.Method {
-		return &Error{Code: CodeWrongMethodName, Message: "wrong method name, expect=" + ri.Method + ", actual=" + string(name)}
+	if err := checkReply(ri, name, rseq); err != nil {
+		return err
 	}
 	if _, err := thrift.Consume(body, p, res); err != nil {
 		return &Error{Code: CodeProtocol, Message: "decode result", Err: err}
 	}
-	if m.Framing.HasTTHeader() {
-		reset := false
-		if v, ok := m.Header.Str(ttheader.KeyConnReset); ok && v != "" {
-			reset = true
-		}
-		if len(m.Header.Strs) > 0 {
-			recordBackward(ctx, &m.Header)
-		}
-		if be, err := bizError(&m.Header); be != nil || err != nil {
-			if err != nil {
-				return err
-			}
-			reuse = !reset
-			return be
-		}
-		reuse = !reset
-		return nil
+	reuse, err = readReplyHeader(ctx, m)
+	return err
+}
+
+// checkReply checks a REPLY envelope against the call, as Kitex does.
+func checkReply(ri *RPCInfo, name []byte, seq int32) error {
+	if seq != ri.SeqID {
+		return &Error{Code: CodeBadSequenceID, Message: "reply seqid " + strconv.Itoa(int(seq)) + ", want " + strconv.Itoa(int(ri.SeqID))}
 	}
-	reuse = true
+	if string(name) != ri.Method {
+		return &Error{Code: CodeWrongMethodName, Message: "wrong method name, expect=" + ri.Method + ", actual=" + string(name)}
+	}
 	return nil
+}
+
+// readReplyHeader applies what a reply's TTHeader says: backward values go
+// to ctx's store, a business status becomes the call's *BizError, and crrst
+// (or a malformed status) keeps the connection out of the pool. It reports
+// whether the connection may be reused.
+func readReplyHeader(ctx context.Context, m *transport.Message) (reuse bool, err error) {
+	if !m.Framing.HasTTHeader() {
+		return true, nil
+	}
+	v, _ := m.Header.Str(ttheader.KeyConnReset)
+	reuse = v == ""
+	if len(m.Header.Strs) > 0 {
+		recordBackward(ctx, &m.Header)
+	}
+	be, err := bizError(&m.Header)
+	switch {
+	case err != nil:
+		return false, err
+	case be != nil:
+		return reuse, be
+	}
+	return reuse, nil
 }
 
 // fillHeader writes the rich TTHeader Kitex's ClientTTHeaderHandler sends,

@@ -67,18 +67,9 @@ func (s *Server) handleKPB(nc net.Conn, msg *transport.Message, buf []byte) ([]b
 	if !m.info.Oneway {
 		result = m.info.NewResult()
 	}
-	ctx := context.WithValue(context.Background(), rpcInfoKey{}, ri)
-	if msg.Framing.HasTTHeader() {
-		if in := incoming(&msg.Header); in != nil {
-			ctx = context.WithValue(ctx, metaKey{}, in)
-		}
-		if v, ok := msg.Header.Int(ttheader.RPCTimeout); ok {
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
-				defer cancel()
-			}
-		}
+	ctx, cancel := handlerContext(ri, msg)
+	if cancel != nil {
+		defer cancel()
 	}
 	ri.method = m
 	err = s.call(ctx, m, args, result)
@@ -274,32 +265,18 @@ func (c *Client) invokeKPB(ctx context.Context, ri *RPCInfo, args, result any) e
 	default:
 		return &Error{Code: CodeInvalidMessageType, Message: "reply message type " + strconv.Itoa(int(rtyp))}
 	}
-	if rseq != ri.SeqID {
-		return &Error{Code: CodeBadSequenceID, Message: "reply seqid " + strconv.Itoa(int(rseq)) + ", want " + strconv.Itoa(int(ri.SeqID))}
+	if err := checkReply(ri, name, rseq); err != nil {
+		return err
 	}
-	if string(name) != ri.Method {
-		return &Error{Code: CodeWrongMethodName, Message: "wrong method name, expect=" + ri.Method + ", actual=" + string(name)}
-	}
-	reset := false
-	if m.Framing.HasTTHeader() {
-		if v, ok := m.Header.Str(ttheader.KeyConnReset); ok && v != "" {
-			reset = true
-		}
-		if len(m.Header.Strs) > 0 {
-			recordBackward(ctx, &m.Header)
-		}
-		if be, err := bizError(&m.Header); be != nil || err != nil {
-			if err != nil {
-				return err
-			}
-			reuse = !reset
-			return be
-		}
+	ok, herr := readReplyHeader(ctx, m)
+	if herr != nil {
+		reuse = ok
+		return herr // a business error's reply carries an empty body
 	}
 	if err := protobuf.Unmarshal(body, result); err != nil {
 		return &Error{Code: CodeProtocol, Message: "decode result", Err: err}
 	}
-	reuse = !reset
+	reuse = ok
 	return nil
 }
 

@@ -383,18 +383,9 @@ func (s *Server) handle(nc net.Conn, msg *transport.Message, buf []byte) ([]byte
 		result = m.info.NewResult()
 	}
 
-	ctx := context.WithValue(context.Background(), rpcInfoKey{}, ri)
-	if msg.Framing.HasTTHeader() {
-		if in := incoming(&msg.Header); in != nil {
-			ctx = context.WithValue(ctx, metaKey{}, in)
-		}
-		if v, ok := msg.Header.Int(ttheader.RPCTimeout); ok {
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
-				defer cancel()
-			}
-		}
+	ctx, cancel := handlerContext(ri, msg)
+	if cancel != nil {
+		defer cancel()
 	}
 	ri.method = m
 	err = s.call(ctx, m, args, result)
@@ -438,6 +429,25 @@ func (s *Server) call(ctx context.Context, m *method, args, result any) (err err
 func (s *Server) invokeHandler(ctx context.Context, args, result any) error {
 	m := RPCInfoFromContext(ctx).method
 	return m.info.Handler(ctx, m.svc.impl, args, result)
+}
+
+// handlerContext builds a handler's context from a request: its RPCInfo,
+// the metainfo and, from TTHeader int key 12, the caller's deadline. cancel
+// is nil when no deadline was set.
+func handlerContext(ri *RPCInfo, msg *transport.Message) (ctx context.Context, cancel context.CancelFunc) {
+	ctx = context.WithValue(context.Background(), rpcInfoKey{}, ri)
+	if !msg.Framing.HasTTHeader() {
+		return ctx, nil
+	}
+	if in := incoming(&msg.Header); in != nil {
+		ctx = context.WithValue(ctx, metaKey{}, in)
+	}
+	if v, ok := msg.Header.Int(ttheader.RPCTimeout); ok {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
+			ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+		}
+	}
+	return ctx, cancel
 }
 
 type panicError struct{ msg string }
