@@ -171,16 +171,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.shutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
-				// EMFILE and friends: back off instead of spinning.
-				if backoff == 0 {
-					backoff = 5 * time.Millisecond
-					s.cfg.logger.Warn("kite: accept failed; backing off", "err", err)
-				} else if backoff < time.Second {
-					backoff *= 2
-				}
-				time.Sleep(backoff)
+			if s.backOff(err, &backoff, false) {
 				continue
 			}
 			s.mu.Lock()
@@ -206,6 +197,25 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 		go s.serveConn(sc)
 	}
+}
+
+// backOff handles a failed Accept: for a transient failure (EMFILE and
+// friends, a timeout, or whatever transient says) it sleeps, doubling the
+// wait up to 1 s and logging once per storm, and reports true so the caller
+// accepts again instead of spinning.
+func (s *Server) backOff(err error, backoff *time.Duration, transient bool) bool {
+	var ne net.Error
+	if !transient && !(errors.As(err, &ne) && ne.Timeout()) && !isTemporary(err) {
+		return false
+	}
+	if *backoff == 0 {
+		*backoff = 5 * time.Millisecond
+		s.cfg.logger.Warn("kite: accept failed; backing off", "err", err)
+	} else if *backoff < time.Second {
+		*backoff *= 2
+	}
+	time.Sleep(*backoff)
+	return true
 }
 
 func isTemporary(err error) bool {

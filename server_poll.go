@@ -35,17 +35,7 @@ func (s *Server) servePoll(ln net.Listener, pl *epoll.Listener) error {
 			if s.shutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) || isPollerFull(err) {
-				// EMFILE and friends: back off instead of spinning, and
-				// say so once per storm.
-				if backoff == 0 {
-					backoff = 5 * time.Millisecond
-					s.cfg.logger.Warn("kite: accept failed; backing off", "err", err)
-				} else if backoff < time.Second {
-					backoff *= 2
-				}
-				time.Sleep(backoff)
+			if s.backOff(err, &backoff, isPollerFull(err)) {
 				continue
 			}
 			s.mu.Lock()
