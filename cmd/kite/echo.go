@@ -19,23 +19,37 @@ type echoHandler struct{}
 var errPlain = errors.New("kitexlab: plain handler error")
 
 func (echoHandler) act(ctx context.Context, req *echo.Request) (*echo.Response, error) {
-	switch req.Action {
+	msg, err := act(ctx, req.Action, req.Msg)
+	if err != nil {
+		return nil, err
+	}
+	return &echo.Response{Action: req.Action, Msg: msg}, nil
+}
+
+// act is the behaviour of the echo services (Thrift and protobuf alike) for
+// one action, as the table in ../shared/vectors/README.md gives it: the
+// reply's msg, or the error to return.
+func act(ctx context.Context, action, msg string) (string, error) {
+	switch action {
 	case "error":
-		return nil, errPlain
+		return "", errPlain
 	case "bizerror":
-		return nil, kite.NewBizError(10001, "kitexlab biz status error", nil)
+		return "", kite.NewBizError(10001, "kitexlab biz status error", nil)
 	case "bizerror-extra":
-		return nil, kite.NewBizError(10002, "kitexlab biz status error with extra", map[string]string{"ek": "ev"})
+		return "", kite.NewBizError(10002, "kitexlab biz status error with extra", map[string]string{"ek": "ev"})
 	case "meta":
 		kite.SendBackwardValue(ctx, "bkey", "bval")
-		msg := "transient={" + joinSorted(kite.GetAllValues(ctx)) + "} persistent={" + joinSorted(kite.GetAllPersistentValues(ctx)) + "}"
-		return &echo.Response{Action: req.Action, Msg: msg}, nil
+		return "transient={" + joinSorted(kite.GetAllValues(ctx)) + "} persistent={" + joinSorted(kite.GetAllPersistentValues(ctx)) + "}", nil
 	case "sleep":
-		if ms, err := strconv.Atoi(req.Msg); err == nil && ms > 0 {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
+		if ms, err := strconv.Atoi(msg); err == nil && ms > 0 {
+			select {
+			case <-time.After(time.Duration(ms) * time.Millisecond):
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
 		}
 	}
-	return &echo.Response{Action: req.Action, Msg: req.Msg}, nil
+	return msg, nil
 }
 
 func joinSorted(m map[string]string) string {

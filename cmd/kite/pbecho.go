@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/internal/pbecho"
@@ -18,27 +17,11 @@ import (
 type pbEchoHandler struct{}
 
 func (pbEchoHandler) Echo(ctx context.Context, req *pbecho.Request) (*pbecho.Response, error) {
-	switch req.Action {
-	case "error":
-		return nil, errPlain
-	case "bizerror":
-		return nil, kite.NewBizError(10001, "kitexlab biz status error", nil)
-	case "bizerror-extra":
-		return nil, kite.NewBizError(10002, "kitexlab biz status error with extra", map[string]string{"ek": "ev"})
-	case "meta":
-		kite.SendBackwardValue(ctx, "bkey", "bval")
-		msg := "transient={" + joinSorted(kite.GetAllValues(ctx)) + "} persistent={" + joinSorted(kite.GetAllPersistentValues(ctx)) + "}"
-		return &pbecho.Response{Action: req.Action, Msg: msg}, nil
-	case "sleep":
-		if ms, err := strconv.Atoi(req.Msg); err == nil && ms > 0 {
-			select {
-			case <-time.After(time.Duration(ms) * time.Millisecond):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
+	msg, err := act(ctx, req.Action, req.Msg) // echo.go
+	if err != nil {
+		return nil, err
 	}
-	return &pbecho.Response{Action: req.Action, Msg: req.Msg}, nil
+	return &pbecho.Response{Action: req.Action, Msg: msg}, nil
 }
 
 // ServerStream sends back req's message as many times as req.Action says
