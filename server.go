@@ -60,7 +60,6 @@ type Server struct {
 	started   bool
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
-	connsDone chan struct{} // closed when conns empties during shutdown
 
 	gov      serverGovern
 	shutdown atomic.Bool
