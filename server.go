@@ -309,7 +309,12 @@ func (s *Server) serveConn(sc *serverConn) {
 		msg  transport.Message
 		wbuf []byte
 	)
+	out := &queueWriter{Conn: sc.nc}
+	defer out.flush()
 	for {
+		if !rd.FrameBuffered() && out.flush() != nil {
+			return
+		}
 		if s.cfg.idleTimeout > 0 {
 			_ = sc.nc.SetReadDeadline(time.Now().Add(s.cfg.idleTimeout))
 		}
@@ -329,7 +334,8 @@ func (s *Server) serveConn(sc *serverConn) {
 		sc.mu.Unlock()
 
 		var closeConn bool
-		wbuf, closeConn = s.handle(sc.nc, &msg, wbuf[:0])
+		out.more = rd.FrameBuffered()
+		wbuf, closeConn = s.handle(out, &msg, wbuf[:0])
 		if cap(wbuf) > 64<<10 {
 			wbuf = nil
 		}
@@ -341,6 +347,42 @@ func (s *Server) serveConn(sc *serverConn) {
 			return
 		}
 	}
+}
+
+// queueWriter is the net path's reply writer: while another whole request
+// is already buffered (the caller pipelines), replies are queued and sent
+// together, in one write, before the server next waits for input.
+type queueWriter struct {
+	net.Conn
+	more bool // another whole request is buffered behind this one
+	q    []byte
+}
+
+// Write queues p while more requests are buffered, else writes it after
+// what is queued.
+func (w *queueWriter) Write(p []byte) (int, error) {
+	if !w.more && len(w.q) == 0 {
+		return w.Conn.Write(p)
+	}
+	w.q = append(w.q, p...)
+	if w.more && len(w.q) < maxQueuedReplies {
+		return len(p), nil
+	}
+	return len(p), w.flush()
+}
+
+// flush writes the queued replies.
+func (w *queueWriter) flush() error {
+	if len(w.q) == 0 {
+		return nil
+	}
+	_, err := w.Conn.Write(w.q)
+	if cap(w.q) > 16<<10 { // an idle connection keeps no large queue
+		w.q = nil
+	} else {
+		w.q = w.q[:0]
+	}
+	return err
 }
 
 // handle serves one request and writes its reply, if any. It reports

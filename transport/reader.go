@@ -66,6 +66,19 @@ func (r *Reader) Peeked() []byte { return r.buf[r.r:r.w] }
 // returned in a message.
 func (r *Reader) Buffered() int { return r.w - r.r }
 
+// FrameBuffered reports whether a whole length-prefixed frame (Framed or
+// TTHeader) is buffered, so the next ReadMessage will not wait for the
+// source. Unframed (Buffered) input reports false: its length is only known
+// by parsing it. Servers use it to send the replies of pipelined requests
+// together.
+func (r *Reader) FrameBuffered() bool {
+	b := r.buf[r.r:r.w]
+	if len(b) < 4 || b[0] == 0x80 || b[0] == 0x82 {
+		return false
+	}
+	return uint64(binary.BigEndian.Uint32(b))+4 <= uint64(len(b))
+}
+
 // ErrNeedMore is returned by [ParseMessage] when b holds only the start of
 // a frame.
 var ErrNeedMore = errors.New("transport: need more bytes")

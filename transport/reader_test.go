@@ -233,3 +233,37 @@ func TestParseMessageNeedMore(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameBuffered checks the cheap "is a whole frame already buffered"
+// test servers batch pipelined replies by.
+func TestFrameBuffered(t *testing.T) {
+	framed := readHex(t, "testdata/thrift_echo_framed.req.hex")
+	tth := readHex(t, "testdata/thrift_echo_ttheader.req.hex")
+	buffered := readHex(t, "testdata/thrift_echo_buffered.req.hex")
+	cases := []struct {
+		name string
+		in   []byte // the source: one frame is read, then FrameBuffered asked
+		want bool
+	}{
+		{"framed then framed", append(append([]byte(nil), framed...), framed...), true},
+		{"framed then half", append(append([]byte(nil), framed...), framed[:len(framed)-1]...), false},
+		{"framed then 3 bytes", append(append([]byte(nil), framed...), framed[:3]...), false},
+		{"framed alone", framed, false},
+		{"framed then ttheader", append(append([]byte(nil), framed...), tth...), true},
+		{"ttheader then half", append(append([]byte(nil), tth...), tth[:20]...), false},
+		{"framed then buffered", append(append([]byte(nil), framed...), buffered...), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rd := NewReader(bytes.NewReader(tc.in), 0)
+			var m Message
+			if err := rd.ReadMessage(&m); err != nil {
+				t.Fatal(err)
+			}
+			// bytes.Reader hands the Reader everything in its first read.
+			if got := rd.FrameBuffered(); got != tc.want {
+				t.Fatalf("FrameBuffered = %v, want %v (buffered %d)", got, tc.want, rd.Buffered())
+			}
+		})
+	}
+}

@@ -1,0 +1,155 @@
+package kite_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/codec/ttheader"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
+	"github.com/kite-rpc/kite/transport"
+)
+
+// echoFrame encodes an Echo call of framing f with sequence id seq.
+func echoFrame(t *testing.T, b []byte, f transport.Framing, seq int32, msg string) []byte {
+	t.Helper()
+	start := len(b)
+	h := &ttheader.Header{SeqID: seq}
+	b, err := transport.BeginFrame(b, f, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Call, seq)
+	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg}})
+	transport.EndFrame(b, start, f)
+	return b
+}
+
+// readEchoReplies reads n replies and checks they answer seq first..first+n-1
+// in order.
+func readEchoReplies(t *testing.T, rd *transport.Reader, first, n int, msgOf func(int) string) {
+	t.Helper()
+	var m transport.Message
+	for i := 0; i < n; i++ {
+		if err := rd.ReadMessage(&m); err != nil {
+			t.Fatalf("reply %d of %d: %v", i, n, err)
+		}
+		_, typ, seq, k, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
+		if err != nil || typ != thrift.Reply {
+			t.Fatalf("reply %d: type %v, err %v", i, typ, err)
+		}
+		if want := int32(first + i); seq != want {
+			t.Fatalf("reply %d: seq %d, want %d (out of order)", i, seq, want)
+		}
+		var res echoserver.EchoResult
+		if _, err := thrift.Consume(m.Body[k:], thrift.Binary, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Success == nil || res.Success.Msg != msgOf(first+i) {
+			t.Fatalf("reply %d: wrong body", i)
+		}
+	}
+}
+
+// TestPipelinedRequests sends many requests before reading any reply (the
+// servers answer them in order, sending a batch of replies together) and
+// checks that nothing is lost when the input ends with garbage or a
+// half-close, or when the caller reads its replies late.
+func TestPipelinedRequests(t *testing.T) {
+	leakCheck(t)
+	_, addr := startServer(t, &handler{})
+	small := func(i int) string { return "m" + strconv.Itoa(i) }
+	dial := func(t *testing.T) *net.TCPConn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		return c.(*net.TCPConn)
+	}
+	for _, f := range []transport.Framing{transport.Framed, transport.TTHeader, transport.TTHeaderFramed, transport.Buffered} {
+		t.Run(f.String(), func(t *testing.T) {
+			c := dial(t)
+			var b []byte
+			for i := 1; i <= 200; i++ {
+				b = echoFrame(t, b, f, int32(i), small(i))
+			}
+			if _, err := c.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			rd := transport.NewReader(c, 0)
+			readEchoReplies(t, rd, 1, 200, small)
+			// The connection is still good for one more round.
+			if _, err := c.Write(echoFrame(t, nil, f, 201, small(201))); err != nil {
+				t.Fatal(err)
+			}
+			readEchoReplies(t, rd, 201, 1, small)
+		})
+	}
+	t.Run("then garbage", func(t *testing.T) {
+		c := dial(t)
+		var b []byte
+		for i := 1; i <= 20; i++ {
+			b = echoFrame(t, b, transport.Framed, int32(i), small(i))
+		}
+		b = append(b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		rd := transport.NewReader(c, 0)
+		readEchoReplies(t, rd, 1, 20, small)
+		var m transport.Message
+		if err := rd.ReadMessage(&m); !errors.Is(err, io.EOF) {
+			t.Fatalf("after garbage: %v, want the connection closed", err)
+		}
+	})
+	t.Run("then half-close", func(t *testing.T) {
+		c := dial(t)
+		var b []byte
+		for i := 1; i <= 50; i++ {
+			b = echoFrame(t, b, transport.TTHeaderFramed, int32(i), small(i))
+		}
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.CloseWrite()
+		rd := transport.NewReader(c, 0)
+		readEchoReplies(t, rd, 1, 50, small)
+		var m transport.Message
+		if err := rd.ReadMessage(&m); !errors.Is(err, io.EOF) {
+			t.Fatalf("after half-close: %v, want EOF", err)
+		}
+	})
+	t.Run("replies read late", func(t *testing.T) {
+		// 400 × 16 KiB of requests written while nothing is read for a
+		// while (the server's queued replies fill the sockets and it must
+		// wait for them to drain): all are answered once the caller reads.
+		c := dial(t)
+		big := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), 16<<10) }
+		werr := make(chan error, 1)
+		go func() {
+			var b []byte
+			for i := 1; i <= 400; i++ {
+				b = echoFrame(t, b[:0], transport.Framed, int32(i), big(i))
+				if _, err := c.Write(b); err != nil {
+					werr <- err
+					return
+				}
+			}
+			werr <- nil
+		}()
+		time.Sleep(300 * time.Millisecond)
+		rd := transport.NewReader(c, 0)
+		readEchoReplies(t, rd, 1, 400, big)
+		if err := <-werr; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
