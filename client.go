@@ -41,6 +41,7 @@ type clientConfig struct {
 	fallback       govern.Fallback
 	timeouts       govern.TimeoutPolicy
 	short          bool
+	muxConns       int // WithMuxConnection (client_mux.go)
 	longCfg        transport.LongPoolConfig
 	maxFrame       int
 	mws            []Middleware
@@ -61,6 +62,7 @@ type Client struct {
 	service  string
 	cfg      clientConfig
 	pool     transport.Pool
+	mux      *transport.MuxPool // WithMuxConnection (client_mux.go)
 	endpoint Endpoint // nil without middlewares
 	gov      clientGovern
 
@@ -100,6 +102,12 @@ func NewClient(service string, opts ...ClientOption) (*Client, error) {
 		return nil, &Error{Code: CodeInvalidArgument, Message: "unknown transport " + c.cfg.framing.String()}
 	}
 	d := c.cfg.dialer()
+	if c.cfg.muxConns > 0 {
+		if err := c.muxCheck(); err != nil {
+			return nil, err
+		}
+		c.mux = transport.NewMuxPool(d, c.cfg.muxConns, c.cfg.maxFrame)
+	}
 	if c.cfg.short {
 		c.pool = transport.NewShortPool(d, c.cfg.maxFrame)
 	} else {
@@ -115,6 +123,9 @@ func NewClient(service string, opts ...ClientOption) (*Client, error) {
 	c.rpcMSStr, c.connectMSStr = strconv.FormatInt(c.rpcMS, 10), strconv.FormatInt(c.connectMS, 10)
 	if err := c.initGovern(); err != nil {
 		_ = c.pool.Close()
+		if c.mux != nil {
+			_ = c.mux.Close()
+		}
 		return nil, err
 	}
 	return c, nil
@@ -127,6 +138,9 @@ func (c *Client) Close() error {
 		c.gov.watcher.Stop()
 	}
 	c.h2.close() // grpc.go
+	if c.mux != nil {
+		_ = c.mux.Close()
+	}
 	return c.pool.Close()
 }
 
@@ -198,6 +212,13 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 			deadline, hasDeadline = d, true
 		}
 	}
+	typ := thrift.Call
+	if oneway {
+		typ = thrift.Oneway
+	}
+	if c.mux != nil { // WithMuxConnection
+		return c.invokeMux(ctx, ri, req, res, typ, deadline, hasDeadline)
+	}
 	addr := ri.addr
 	// Dialling is bounded by the connect timeout and ctx; a shorter RPC
 	// timeout is not applied to it, which would cost a context per call.
@@ -209,13 +230,7 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	}
 	conn, err := c.pool.Get(dctx, addr)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctxError(ctx.Err())
-		}
-		if hasDeadline && !time.Now().Before(deadline) {
-			return &Error{Code: CodeDeadlineExceeded, Message: "connect to " + addr, Err: err}
-		}
-		return &Error{Code: CodeUnavailable, Message: "connect to " + addr, Err: err}
+		return connectError(ctx, addr, err, deadline, hasDeadline)
 	}
 	ri.RemoteAddr = conn.RemoteAddr()
 	ri.Transport, ri.Protocol = c.cfg.framing, payloadOf(c.cfg.protocol)
@@ -244,26 +259,11 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 		}()
 	}
 
-	typ := thrift.Call
-	if oneway {
-		typ = thrift.Oneway
-	}
-	h := &ri.hdr
-	if c.cfg.framing.HasTTHeader() {
-		c.fillHeader(ctx, ri, h, typ, deadline, hasDeadline)
-	}
-	need := transport.Overhead(c.cfg.framing, h) + thrift.MessageBeginSize(c.cfg.protocol, ri.Method) + req.BinarySize()
-	buf := conn.Buf[:0]
-	if cap(buf) < need {
-		buf = make([]byte, 0, need)
-	}
-	if buf, err = transport.BeginFrame(buf, c.cfg.framing, h); err != nil {
-		return &Error{Code: CodeInvalidArgument, Message: "encode header", Err: err}
-	}
-	buf = thrift.AppendMessageBegin(buf, c.cfg.protocol, ri.Method, typ, ri.SeqID)
-	buf = thrift.Append(buf, c.cfg.protocol, req)
-	transport.EndFrame(buf, 0, c.cfg.framing)
+	buf, err := c.encodeCall(ctx, ri, conn.Buf[:0], req, typ, deadline, hasDeadline)
 	conn.Buf = buf
+	if err != nil {
+		return err
+	}
 	if _, err = conn.Write(buf); err != nil {
 		return c.ioError(ctx, "write", err)
 	}
@@ -280,6 +280,44 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 		return c.ioError(ctx, "read", err)
 	}
 	ri.Received = time.Now()
+	reuse, err = decodeReply(ctx, ri, m, res)
+	return err
+}
+
+// connectError is the error of a call that got no connection to addr.
+func connectError(ctx context.Context, addr string, err error, deadline time.Time, hasDeadline bool) error {
+	if ctx.Err() != nil {
+		return ctxError(ctx.Err())
+	}
+	if hasDeadline && !time.Now().Before(deadline) {
+		return &Error{Code: CodeDeadlineExceeded, Message: "connect to " + addr, Err: err}
+	}
+	return &Error{Code: CodeUnavailable, Message: "connect to " + addr, Err: err}
+}
+
+// encodeCall appends the request frame of ri's call to buf.
+func (c *Client) encodeCall(ctx context.Context, ri *RPCInfo, buf []byte, req thrift.Struct, typ thrift.MessageType, deadline time.Time, hasDeadline bool) ([]byte, error) {
+	h := &ri.hdr
+	if c.cfg.framing.HasTTHeader() {
+		c.fillHeader(ctx, ri, h, typ, deadline, hasDeadline)
+	}
+	need := transport.Overhead(c.cfg.framing, h) + thrift.MessageBeginSize(c.cfg.protocol, ri.Method) + req.BinarySize()
+	if cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	buf, err := transport.BeginFrame(buf, c.cfg.framing, h)
+	if err != nil {
+		return buf, &Error{Code: CodeInvalidArgument, Message: "encode header", Err: err}
+	}
+	buf = thrift.AppendMessageBegin(buf, c.cfg.protocol, ri.Method, typ, ri.SeqID)
+	buf = thrift.Append(buf, c.cfg.protocol, req)
+	transport.EndFrame(buf, 0, c.cfg.framing)
+	return buf, nil
+}
+
+// decodeReply decodes reply m of ri's call into res. It reports whether
+// the connection may carry more calls (see readReplyHeader).
+func decodeReply(ctx context.Context, ri *RPCInfo, m *transport.Message, res thrift.Struct) (reuse bool, err error) {
 	var p thrift.Protocol
 	switch m.Payload {
 	case transport.ThriftBinary:
@@ -287,32 +325,31 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	case transport.ThriftCompact:
 		p = thrift.Compact
 	default:
-		return &Error{Code: CodeInvalidProtocol, Message: "reply payload is " + m.Payload.String()}
+		return false, &Error{Code: CodeInvalidProtocol, Message: "reply payload is " + m.Payload.String()}
 	}
 	name, rtyp, rseq, n, err := thrift.ConsumeMessageBegin(m.Body, p)
 	if err != nil {
-		return &Error{Code: CodeProtocol, Message: "reply envelope", Err: err}
+		return false, &Error{Code: CodeProtocol, Message: "reply envelope", Err: err}
 	}
 	body := m.Body[n:]
 	switch rtyp {
 	case thrift.Exception:
 		var ae thrift.ApplicationException
 		if _, err := thrift.Consume(body, p, &ae); err != nil {
-			return &Error{Code: CodeProtocol, Message: "exception reply", Err: err}
+			return false, &Error{Code: CodeProtocol, Message: "exception reply", Err: err}
 		}
-		return remoteException(int32(ae.Type), ae.Error())
+		return false, remoteException(int32(ae.Type), ae.Error())
 	case thrift.Reply:
 	default:
-		return &Error{Code: CodeInvalidMessageType, Message: "reply message type " + strconv.Itoa(int(rtyp))}
+		return false, &Error{Code: CodeInvalidMessageType, Message: "reply message type " + strconv.Itoa(int(rtyp))}
 	}
 	if err := checkReply(ri, name, rseq); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := thrift.Consume(body, p, res); err != nil {
-		return &Error{Code: CodeProtocol, Message: "decode result", Err: err}
+		return false, &Error{Code: CodeProtocol, Message: "decode result", Err: err}
 	}
-	reuse, err = readReplyHeader(ctx, m)
-	return err
+	return readReplyHeader(ctx, m)
 }
 
 // checkReply checks a REPLY envelope against the call, as Kitex does.

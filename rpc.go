@@ -114,6 +114,7 @@ type RPCInfo struct {
 	hdr      ttheader.Header // request header (client) / reply header (server)
 	msg      transport.Message
 	backward []ttheader.StrKV // server: values for the reply
+	mux      transport.MuxCall // client: WithMuxConnection's wait, kept with its buffer
 	h2       grpcCall         // gRPC calls: metadata in and out (grpc.go)
 }
 
@@ -126,8 +127,14 @@ func RPCInfoFromContext(ctx context.Context) *RPCInfo {
 }
 
 func (ri *RPCInfo) reset() {
-	hdr, msg, bw := ri.hdr, ri.msg, ri.backward[:0]
+	hdr, msg, bw, mux := ri.hdr, ri.msg, ri.backward[:0], ri.mux
 	hdr.Reset()
 	msg.Body = nil
-	*ri = RPCInfo{hdr: hdr, msg: msg, backward: bw}
+	if cap(mux.Reply) > 64<<10 {
+		mux.Reply = nil
+	}
+	if cap(mux.Req) > 64<<10 {
+		mux.Req = nil
+	}
+	*ri = RPCInfo{hdr: hdr, msg: msg, backward: bw, mux: mux}
 }

@@ -45,6 +45,7 @@ type Reader struct {
 	src  io.Reader
 	buf  []byte
 	r, w int // unread bytes are buf[r:w]
+	last int // where the frame ReadMessage returned last starts
 	max  int
 }
 
@@ -61,6 +62,11 @@ func NewReader(src io.Reader, maxFrame int) *Reader {
 // message — after ErrHTTP2Preface, the start of the HTTP/2 connection that a
 // protocol handler must see first. The slice is valid until the next call.
 func (r *Reader) Peeked() []byte { return r.buf[r.r:r.w] }
+
+// Frame returns the whole frame (framing included) of the message the last
+// ReadMessage returned; like the message, it is valid until the next call.
+// [ParseMessage] of a copy gives the message again.
+func (r *Reader) Frame() []byte { return r.buf[r.last:r.r] }
 
 // Buffered returns the number of bytes read from the source but not yet
 // returned in a message.
@@ -98,6 +104,7 @@ func (r *Reader) ReadMessage(m *Message) error {
 	for {
 		n, err := ParseMessage(r.buf[r.r:r.w], m, r.max)
 		if err == nil {
+			r.last = r.r
 			r.r += n
 			return nil
 		}

@@ -40,6 +40,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	poller := pollerFlag(fs)
 	lb := fs.String("lb", "wrr", "balancer over -addr: wrr, random, hash or p2c")
 	retries := fs.Int("retry", 0, "retry a failed call up to N times, on another instance")
+	mux := fs.Int("mux", 0, "pipeline all callers over N connections per address (WithMuxConnection); 0: a pooled connection per caller")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +72,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "bench: embedded server on %s\n", addrs[0])
 	}
 	if isPB(cf.transport) { // pbcall.go
+		if *mux > 0 {
+			return fmt.Errorf("bench: -mux is for Thrift transports")
+		}
 		return pbBench(cf.transport, addrs, *conc, *size, *dur, stdout, stderr)
 	}
 	opts, err := cf.options()
@@ -83,9 +87,14 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	}
 	opts = append(opts, gopts...)
 	opts = append(opts, clientOpts(po)...)
-	opts = append(opts, kite.WithHostPorts(addrs...), kite.WithLongConnection(transport.LongPoolConfig{
-		MaxIdlePerAddress: *conc, MaxIdleGlobal: *conc * len(addrs),
-	}))
+	opts = append(opts, kite.WithHostPorts(addrs...))
+	if *mux > 0 {
+		opts = append(opts, kite.WithMuxConnection(*mux))
+	} else {
+		opts = append(opts, kite.WithLongConnection(transport.LongPoolConfig{
+			MaxIdlePerAddress: *conc, MaxIdleGlobal: *conc * len(addrs),
+		}))
+	}
 	cli, err := echoserver.NewClient(echoserver.ServiceName, opts...)
 	if err != nil {
 		return err
@@ -111,6 +120,10 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if len(addrs) > 1 {
 		extra = append(extra, "per instance: "+perAddr())
 	}
-	r.report(stdout, stderr, fmt.Sprintf("transport=%s protocol=%s c=%d size=%d", cf.transport, cf.protocol, *conc, *size), extra...)
+	desc := fmt.Sprintf("transport=%s protocol=%s c=%d size=%d", cf.transport, cf.protocol, *conc, *size)
+	if *mux > 0 {
+		desc += fmt.Sprintf(" mux=%d", *mux)
+	}
+	r.report(stdout, stderr, desc, extra...)
 	return nil
 }

@@ -1,0 +1,274 @@
+package kite_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kite-rpc/kite"
+	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/kite_gen/echo"
+	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
+	"github.com/kite-rpc/kite/transport"
+)
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// TestMuxConnection runs many concurrent calls over WithMuxConnection(2):
+// every reply reaches its caller, over two connections, for each framing
+// and protocol; errors, business errors, timeouts and oneway calls behave
+// as on pooled connections.
+func TestMuxConnection(t *testing.T) {
+	leakCheck(t)
+	srv := kite.NewServer(kite.WithLogger(discardLogger()))
+	if err := srv.Register(echoserver.NewServiceInfo(), &handler{oneways: make(chan *echo.Request, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &countingListener{Listener: inner}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	addr := inner.Addr().String()
+
+	for _, f := range []transport.Framing{transport.Framed, transport.TTHeader, transport.TTHeaderFramed} {
+		for _, p := range []thrift.Protocol{thrift.Binary, thrift.Compact} {
+			t.Run(f.String()+"/"+p.String(), func(t *testing.T) {
+				before := ln.n.Load()
+				cli := newClient(t, addr, kite.WithMuxConnection(2), kite.WithTransport(f), kite.WithProtocol(p), kite.WithRPCTimeout(10*time.Second))
+				var wg sync.WaitGroup
+				errs := make(chan error, 100)
+				for g := 0; g < 100; g++ {
+					wg.Add(1)
+					go func(g int) {
+						defer wg.Done()
+						for i := 0; i < 20; i++ {
+							msg := strconv.Itoa(g) + "/" + strconv.Itoa(i)
+							resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: msg})
+							if err != nil {
+								errs <- err
+								return
+							}
+							if resp.Msg != msg {
+								errs <- errors.New("reply " + resp.Msg + " for " + msg)
+								return
+							}
+						}
+					}(g)
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Fatal(err)
+				}
+				if n := ln.n.Load() - before; n != 2 {
+					t.Fatalf("%d connections for 2,000 calls, want 2", n)
+				}
+			})
+		}
+	}
+
+	cli := newClient(t, addr, kite.WithMuxConnection(1))
+	t.Run("errors", func(t *testing.T) {
+		_, err := cli.Echo(context.Background(), &echo.Request{Action: "error"})
+		if kite.CodeOf(err) != kite.CodeInternal {
+			t.Fatalf("handler error: %v", err)
+		}
+		_, err = cli.Echo(context.Background(), &echo.Request{Action: "biz"})
+		var be *kite.BizError
+		if !errors.As(err, &be) || be.Code != 1001 {
+			t.Fatalf("biz error: %v", err)
+		}
+		_, err = cli.EchoWithException(context.Background(), &echo.Request{Action: "throw"})
+		var ee *echo.EchoException
+		if !errors.As(err, &ee) || ee.Code != 42 {
+			t.Fatalf("declared exception: %v", err)
+		}
+		if resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: "after"}); err != nil || resp.Msg != "after" {
+			t.Fatalf("after errors: %v %v", resp, err)
+		}
+	})
+	t.Run("timeout then reuse", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := cli.Echo(ctx, &echo.Request{Action: "sleep"})
+		if kite.CodeOf(err) != kite.CodeDeadlineExceeded {
+			t.Fatalf("sleeping call: %v", err)
+		}
+		if d := time.Since(start); d > 150*time.Millisecond {
+			t.Fatalf("timeout took %v", d)
+		}
+		// The late reply is dropped; the connection serves the next call.
+		if resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: "next"}); err != nil || resp.Msg != "next" {
+			t.Fatalf("after timeout: %v %v", resp, err)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel)
+		_, err := cli.Echo(ctx, &echo.Request{Action: "sleep"})
+		if kite.CodeOf(err) != kite.CodeCanceled {
+			t.Fatalf("cancelled call: %v", err)
+		}
+	})
+	t.Run("oneway", func(t *testing.T) {
+		if err := cli.EchoOneway(context.Background(), &echo.Request{Action: "ow", Msg: "1"}); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: "x"}); err != nil || resp.Msg != "x" {
+			t.Fatalf("after oneway: %v %v", resp, err)
+		}
+	})
+}
+
+// TestMuxConnectionOutOfOrder answers two pipelined calls in reverse
+// order, as a server handling a connection's requests concurrently may:
+// each reply must reach its own caller.
+func TestMuxConnectionOutOfOrder(t *testing.T) {
+	leakCheck(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		rd := transport.NewReader(c, 0)
+		var frames [][]byte
+		for len(frames) < 2 {
+			var m transport.Message
+			if rd.ReadMessage(&m) != nil {
+				return
+			}
+			_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
+			if err != nil {
+				return
+			}
+			var args echoserver.EchoArgs
+			if _, err := thrift.Consume(m.Body[n:], thrift.Binary, &args); err != nil {
+				return
+			}
+			var b []byte
+			b = append(b, 0, 0, 0, 0)
+			b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Reply, seq)
+			b = thrift.Append(b, thrift.Binary, &echoserver.EchoResult{Success: &echo.Response{Msg: args.Req.Msg}})
+			transport.EndFrame(b, 0, transport.Framed)
+			frames = append(frames, b)
+		}
+		_, _ = c.Write(append(frames[1], frames[0]...))
+		var m transport.Message
+		_ = rd.ReadMessage(&m) // until the client closes
+	}()
+	cli := newClient(t, ln.Addr().String(), kite.WithMuxConnection(1), kite.WithTransport(transport.Framed), kite.WithRPCTimeout(5*time.Second))
+	var wg sync.WaitGroup
+	for _, msg := range []string{"first", "second"} {
+		wg.Add(1)
+		go func(msg string) {
+			defer wg.Done()
+			resp, err := cli.Echo(context.Background(), &echo.Request{Msg: msg})
+			if err != nil || resp.Msg != msg {
+				t.Errorf("%s: got %v, %v", msg, resp, err)
+			}
+		}(msg)
+	}
+	wg.Wait()
+	cli.Close()
+}
+
+// TestMuxConnectionBroken: calls waiting on a connection the server closes
+// fail at once with Unavailable-class errors, and the next call dials a
+// new connection.
+func TestMuxConnectionBroken(t *testing.T) {
+	leakCheck(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	cli := newClient(t, ln.Addr().String(), kite.WithMuxConnection(1), kite.WithRPCTimeout(5*time.Second))
+	done := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			_, err := cli.Echo(context.Background(), &echo.Request{Msg: "x"})
+			done <- err
+		}()
+	}
+	c := <-accepted
+	time.Sleep(50 * time.Millisecond) // let the three calls write
+	c.Close()
+	for i := 0; i < 3; i++ {
+		select {
+		case err := <-done:
+			if err == nil || kite.CodeOf(err) == kite.CodeDeadlineExceeded {
+				t.Fatalf("call on a closed connection: %v", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("a call on a closed connection did not end")
+		}
+	}
+	go func() {
+		_, err := cli.Echo(context.Background(), &echo.Request{Msg: "y"})
+		done <- err
+	}()
+	select {
+	case c2 := <-accepted:
+		c2.Close()
+	case <-time.After(2 * time.Second):
+		t.Fatal("no new connection after the old one broke")
+	}
+	<-done
+	cli.Close()
+}
+
+func TestMuxConnectionOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []kite.ClientOption
+	}{
+		{"buffered", []kite.ClientOption{kite.WithTransport(transport.Buffered)}},
+		{"short", []kite.ClientOption{kite.WithShortConnection()}},
+	} {
+		opts := append([]kite.ClientOption{kite.WithHostPorts("127.0.0.1:1"), kite.WithMuxConnection(2)}, tc.opts...)
+		if _, err := echoserver.NewClient(echoserver.ServiceName, opts...); kite.CodeOf(err) != kite.CodeInvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", tc.name, err)
+		}
+	}
+}
