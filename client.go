@@ -63,7 +63,7 @@ type Client struct {
 	cfg      clientConfig
 	pool     transport.Pool
 	mux      *transport.MuxPool // WithMuxConnection (client_mux.go)
-	endpoint Endpoint // nil without middlewares
+	endpoint Endpoint           // nil without middlewares
 	gov      clientGovern
 
 	// the configured timeouts in ms, formatted once for TTHeader

@@ -113,9 +113,9 @@ type RPCInfo struct {
 
 	hdr      ttheader.Header // request header (client) / reply header (server)
 	msg      transport.Message
-	backward []ttheader.StrKV // server: values for the reply
+	backward []ttheader.StrKV  // server: values for the reply
 	mux      transport.MuxCall // client: WithMuxConnection's wait, kept with its buffer
-	h2       grpcCall         // gRPC calls: metadata in and out (grpc.go)
+	h2       grpcCall          // gRPC calls: metadata in and out (grpc.go)
 }
 
 type rpcInfoKey struct{}
