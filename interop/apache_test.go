@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,6 +263,36 @@ func TestKiteClientApacheServer(t *testing.T) {
 				if err != nil || resp == nil || resp.Msg != "after oneway" {
 					t.Fatalf("call after oneway: (%v, %v)", resp, err)
 				}
+			})
+
+			if !c.framed {
+				return // multiplexing needs frames with lengths
+			}
+			t.Run("MuxConnection", func(t *testing.T) {
+				// 50 callers pipelined over one connection: the Apache
+				// server answers them in order, each reply reaches its caller.
+				mopts := append(opts[:len(opts):len(opts)], kite.WithMuxConnection(1))
+				mcli, err := echoserver.NewClient(echoserver.ServiceName, mopts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer mcli.Close()
+				var wg sync.WaitGroup
+				for g := 0; g < 50; g++ {
+					wg.Add(1)
+					go func(g int) {
+						defer wg.Done()
+						for i := 0; i < 10; i++ {
+							msg := strconv.Itoa(g) + "." + strconv.Itoa(i)
+							resp, err := mcli.Echo(ctx, &echo.Request{Action: "echo", Msg: msg})
+							if err != nil || resp == nil || resp.Msg != msg {
+								t.Errorf("mux call %s: (%v, %v)", msg, resp, err)
+								return
+							}
+						}
+					}(g)
+				}
+				wg.Wait()
 			})
 		})
 	}
