@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kite-rpc/kite"
@@ -138,4 +140,34 @@ func ExampleWithRetry() {
 	// hello, kite <nil>
 	// hello, kite <nil>
 	// hello, kite <nil>
+}
+
+// Many goroutines calling over two shared connections: their requests are
+// pipelined, and each reply finds its caller by sequence id.
+func ExampleWithMuxConnection() {
+	addr, stop := serve()
+	defer stop()
+
+	cli, err := echoserver.NewClient("EchoServer", kite.WithHostPorts(addr),
+		kite.WithMuxConnection(2), kite.WithRPCTimeout(time.Second))
+	if err != nil {
+		panic(err)
+	}
+	defer cli.Close()
+	var wg sync.WaitGroup
+	replies := make([]string, 100)
+	for i := range replies {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: strconv.Itoa(i)})
+			if err != nil {
+				panic(err)
+			}
+			replies[i] = resp.Msg
+		}(i)
+	}
+	wg.Wait()
+	fmt.Println(replies[0], replies[99])
+	// Output: hello, 0 hello, 99
 }
