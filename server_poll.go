@@ -104,7 +104,7 @@ type batchWriter struct {
 // Write queues p behind earlier replies of the run or writes it.
 func (w *batchWriter) Write(p []byte) (int, error) {
 	if w.more {
-		copy(w.Malloc(len(p)), p)
+		w.Enqueue(p)
 		if w.Buffered() < maxQueuedReplies {
 			return len(p), nil
 		}
@@ -121,7 +121,7 @@ func (w *batchWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if w.Buffered() > 0 {
-		copy(w.Malloc(len(p)), p)
+		w.Enqueue(p)
 		if err := w.Flush(); err != nil {
 			return 0, err
 		}

@@ -246,6 +246,19 @@ func (c *Conn) Malloc(n int) []byte {
 	return b
 }
 
+// Enqueue copies p to the end of the output, filling the last block's
+// room and then pooled blocks (where Malloc of more than a block needs a
+// one-off buffer), to be sent by the next [Conn.Flush].
+func (c *Conn) Enqueue(p []byte) {
+	c.outMu.Lock()
+	for len(p) > 0 {
+		k := copy(c.out.space(1), p)
+		c.out.wrote(k)
+		p = p[k:]
+	}
+	c.outMu.Unlock()
+}
+
 // Buffered returns the number of output bytes not yet written to the socket.
 func (c *Conn) Buffered() int {
 	c.outMu.Lock()

@@ -387,3 +387,46 @@ func TestReadWriteConcurrentEcho(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestEnqueueSpansBlocks queues pieces smaller and larger than a block
+// and checks the peer receives them whole and in order.
+func TestEnqueueSpansBlocks(t *testing.T) {
+	noLeaks(t)
+	p := New(1)
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	c := dial(t, p, nl.Addr().String())
+	defer c.Close()
+	peer, err := nl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	ec := c.(*Conn)
+	var want []byte
+	for i, n := range []int{10, blockSize - 3, 20 << 10, 1, blockSize, 3 * blockSize / 2} {
+		piece := make([]byte, n)
+		for j := range piece {
+			piece[j] = byte(i*31 + j)
+		}
+		ec.Enqueue(piece)
+		want = append(want, piece...)
+	}
+	if ec.Buffered() != len(want) {
+		t.Fatalf("Buffered = %d, want %d", ec.Buffered(), len(want))
+	}
+	if err := ec.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("bytes differ")
+	}
+}

@@ -106,8 +106,8 @@ func (mc *MuxConn) RoundTrip(ctx context.Context, call *MuxCall, seq int32, fram
 		mc.mu.Unlock()
 	}
 	if err := mc.write(frame, deadline); err != nil {
-		if !oneway {
-			mc.forget(call, seq)
+		if !oneway && !mc.forget(call, seq) {
+			<-call.ch // fail took the call and signals it: consume that
 		}
 		return err
 	}
