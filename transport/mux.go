@@ -200,7 +200,7 @@ func (mc *MuxConn) write(frame []byte, deadline time.Time) error {
 		mc.queue = mc.spare[:0]
 		mc.wmu.Unlock()
 		_, err = mc.nc.Write(batch)
-		if cap(batch) > 256<<10 {
+		if cap(batch) > maxSpare {
 			batch = nil
 		}
 		mc.spare = batch
@@ -214,6 +214,10 @@ func (mc *MuxConn) write(frame []byte, deadline time.Time) error {
 	mc.fail(err)
 	return err
 }
+
+// maxSpare is the largest write batch buffer a connection keeps for the
+// next batch; larger ones (many big requests at once) go to the GC.
+const maxSpare = 1 << 20
 
 // readLoop routes replies to their calls until the connection fails.
 func (mc *MuxConn) readLoop() {
