@@ -219,22 +219,13 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	if c.mux != nil { // WithMuxConnection
 		return c.invokeMux(ctx, ri, req, res, typ, deadline, hasDeadline)
 	}
-	addr := ri.addr
-	// Dialling is bounded by the connect timeout and ctx; a shorter RPC
-	// timeout is not applied to it, which would cost a context per call.
-	dctx := ctx
-	if ri.connectTimeout > 0 { // a per-method policy (WithTimeouts)
-		var cancel context.CancelFunc
-		dctx, cancel = context.WithTimeout(ctx, ri.connectTimeout)
-		defer cancel()
-	}
-	conn, err := c.pool.Get(dctx, addr)
+	dctx, cancel := connectContext(ctx, ri)
+	conn, err := c.pool.Get(dctx, ri.addr)
+	cancel()
 	if err != nil {
-		return connectError(ctx, addr, err, deadline, hasDeadline)
+		return connectError(ctx, ri.addr, err, deadline, hasDeadline)
 	}
-	ri.RemoteAddr = conn.RemoteAddr()
-	ri.Transport, ri.Protocol = c.cfg.framing, payloadOf(c.cfg.protocol)
-	ri.SeqID = nextSeqID()
+	c.startThrift(ri, conn.RemoteAddr())
 
 	reuse := false
 	defer func() { c.pool.Put(conn, reuse) }()
@@ -282,6 +273,24 @@ func (c *Client) invoke(ctx context.Context, ri *RPCInfo, args, result any) erro
 	ri.Received = time.Now()
 	reuse, err = decodeReply(ctx, ri, m, res)
 	return err
+}
+
+// connectContext bounds dialling by the call's connect timeout (a
+// per-method WithTimeouts policy) and ctx; a shorter RPC timeout is not
+// applied to it, which would cost a context per call.
+func connectContext(ctx context.Context, ri *RPCInfo) (context.Context, context.CancelFunc) {
+	if ri.connectTimeout > 0 {
+		return context.WithTimeout(ctx, ri.connectTimeout)
+	}
+	return ctx, func() {}
+}
+
+// startThrift records a Thrift call's connection and wire settings and
+// gives it its sequence id.
+func (c *Client) startThrift(ri *RPCInfo, remote net.Addr) {
+	ri.RemoteAddr = remote
+	ri.Transport, ri.Protocol = c.cfg.framing, payloadOf(c.cfg.protocol)
+	ri.SeqID = nextSeqID()
 }
 
 // connectError is the error of a call that got no connection to addr.

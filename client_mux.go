@@ -49,20 +49,13 @@ func (c *Client) muxCheck() error {
 
 // invokeMux is invoke's wire part on a multiplexed connection.
 func (c *Client) invokeMux(ctx context.Context, ri *RPCInfo, req, res thrift.Struct, typ thrift.MessageType, deadline time.Time, hasDeadline bool) error {
-	addr := ri.addr
-	dctx := ctx
-	if ri.connectTimeout > 0 {
-		var cancel context.CancelFunc
-		dctx, cancel = context.WithTimeout(ctx, ri.connectTimeout)
-		defer cancel()
-	}
-	mc, err := c.mux.Get(dctx, addr)
+	dctx, cancel := connectContext(ctx, ri)
+	mc, err := c.mux.Get(dctx, ri.addr)
+	cancel()
 	if err != nil {
-		return connectError(ctx, addr, err, deadline, hasDeadline)
+		return connectError(ctx, ri.addr, err, deadline, hasDeadline)
 	}
-	ri.RemoteAddr = mc.RemoteAddr()
-	ri.Transport, ri.Protocol = c.cfg.framing, payloadOf(c.cfg.protocol)
-	ri.SeqID = nextSeqID()
+	c.startThrift(ri, mc.RemoteAddr())
 	if !hasDeadline && c.cfg.rwTimeout > 0 {
 		deadline = time.Now().Add(c.cfg.rwTimeout)
 	}

@@ -114,6 +114,11 @@ func (mc *MuxConn) RoundTrip(ctx context.Context, call *MuxCall, seq int32, fram
 	if oneway {
 		return nil
 	}
+	done := ctx.Done()
+	if done == nil && deadline.IsZero() {
+		<-call.ch // nothing to give up on: no select needed
+		return call.err
+	}
 	var expired <-chan time.Time
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
@@ -128,7 +133,7 @@ func (mc *MuxConn) RoundTrip(ctx context.Context, call *MuxCall, seq int32, fram
 	select {
 	case <-call.ch:
 		return call.err
-	case <-ctx.Done():
+	case <-done:
 		if mc.forget(call, seq) {
 			return ctx.Err()
 		}
