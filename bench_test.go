@@ -3,6 +3,7 @@ package kite_test
 import (
 	"context"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -143,6 +144,46 @@ func BenchmarkClientCallGovern(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkClientCallParallel is the client side of 1 KiB calls made by
+// 100 goroutines at once, each with a pooled connection of its own or all
+// pipelined over two (WithMuxConnection).
+func BenchmarkClientCallParallel(b *testing.B) {
+	for _, mux := range []int{0, 2} {
+		name := "pooled"
+		if mux > 0 {
+			name = "mux2"
+		}
+		b.Run(name, func(b *testing.B) {
+			addr := cannedServer(b, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+			opts := []kite.ClientOption{kite.WithHostPorts(addr), kite.WithTransport(transport.Framed)}
+			if mux > 0 {
+				opts = append(opts, kite.WithMuxConnection(mux))
+			} else {
+				opts = append(opts, kite.WithLongConnection(transport.LongPoolConfig{MaxIdlePerAddress: 200, MaxIdleGlobal: 200}))
+			}
+			cli, err := kite.NewClient(echoserver.ServiceName, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cli.Close()
+			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+			ctx := context.Background()
+			b.SetParallelism((100 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var res echoserver.EchoResult
+				for pb.Next() {
+					if err := cli.Call(ctx, "Echo", args, &res); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }
