@@ -31,6 +31,16 @@ func echoFrame(t *testing.T, b []byte, f transport.Framing, seq int32, msg strin
 	return b
 }
 
+// sleepFrame encodes a Framed Echo call whose handler sleeps 200 ms.
+func sleepFrame(t *testing.T, seq int32) []byte {
+	t.Helper()
+	b, _ := transport.BeginFrame(nil, transport.Framed, nil)
+	b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Call, seq)
+	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: &echo.Request{Action: "sleep"}})
+	transport.EndFrame(b, 0, transport.Framed)
+	return b
+}
+
 // readEchoReplies reads n replies and checks they answer seq first..first+n-1
 // in order.
 func readEchoReplies(t *testing.T, rd *transport.Reader, first, n int, msgOf func(int) string) {
@@ -125,6 +135,29 @@ func TestPipelinedRequests(t *testing.T) {
 		var m transport.Message
 		if err := rd.ReadMessage(&m); !errors.Is(err, io.EOF) {
 			t.Fatalf("after half-close: %v, want EOF", err)
+		}
+	})
+	t.Run("slow handler does not hold earlier replies", func(t *testing.T) {
+		// An echo and a 200 ms sleep pipelined: the echo's reply must not
+		// wait in a batch for the sleep's.
+		c := dial(t)
+		b := echoFrame(t, nil, transport.Framed, 1, small(1))
+		start := len(b)
+		b = echoFrame(t, b, transport.Framed, 2, "slow")
+		// Make the second call the handler's "sleep" action.
+		b = append(b[:start], sleepFrame(t, 2)...)
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		rd := transport.NewReader(c, 0)
+		began := time.Now()
+		readEchoReplies(t, rd, 1, 1, small)
+		if d := time.Since(began); d > 120*time.Millisecond {
+			t.Fatalf("the first reply took %v: held behind the slow call", d)
+		}
+		var m transport.Message
+		if err := rd.ReadMessage(&m); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("replies read late", func(t *testing.T) {

@@ -310,7 +310,7 @@ func (s *Server) serveConn(sc *serverConn) {
 		wbuf []byte
 	)
 	out := &queueWriter{Conn: sc.nc}
-	defer out.flush()
+	defer out.close()
 	for {
 		if !rd.FrameBuffered() && out.flush() != nil {
 			return
@@ -351,30 +351,57 @@ func (s *Server) serveConn(sc *serverConn) {
 
 // queueWriter is the net path's reply writer: while another whole request
 // is already buffered (the caller pipelines), replies are queued and sent
-// together, in one write, before the server next waits for input.
+// together, in one write, before the server next waits for input, or by a
+// timer once the first of them has waited maxReplyDelay (a slow handler
+// must not hold the replies of the requests before it).
 type queueWriter struct {
 	net.Conn
 	more bool // another whole request is buffered behind this one
-	q    []byte
+
+	mu sync.Mutex  // guards q against the timer's flush
+	q  []byte      // queued replies
+	t  *time.Timer // flushes q; made on first use
 }
 
 // Write queues p while more requests are buffered, else writes it after
 // what is queued.
 func (w *queueWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
 	if !w.more && len(w.q) == 0 {
+		w.mu.Unlock()
 		return w.Conn.Write(p)
 	}
+	first := len(w.q) == 0
 	w.q = append(w.q, p...)
 	if w.more && len(w.q) < maxQueuedReplies {
+		if first {
+			if w.t == nil {
+				w.t = time.AfterFunc(maxReplyDelay, func() { _ = w.flush() })
+			} else {
+				w.t.Reset(maxReplyDelay)
+			}
+		}
+		w.mu.Unlock()
 		return len(p), nil
 	}
-	return len(p), w.flush()
+	err := w.flushLocked()
+	w.mu.Unlock()
+	return len(p), err
 }
 
 // flush writes the queued replies.
 func (w *queueWriter) flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flushLocked()
+}
+
+func (w *queueWriter) flushLocked() error {
 	if len(w.q) == 0 {
 		return nil
+	}
+	if w.t != nil {
+		w.t.Stop()
 	}
 	_, err := w.Conn.Write(w.q)
 	if cap(w.q) > 16<<10 { // an idle connection keeps no large queue
@@ -383,6 +410,16 @@ func (w *queueWriter) flush() error {
 		w.q = w.q[:0]
 	}
 	return err
+}
+
+// close flushes and stops the timer, when the connection ends.
+func (w *queueWriter) close() {
+	_ = w.flush()
+	w.mu.Lock()
+	if w.t != nil {
+		w.t.Stop()
+	}
+	w.mu.Unlock()
 }
 
 // handle serves one request and writes its reply, if any. It reports

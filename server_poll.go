@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kite-rpc/kite/epoll"
@@ -90,6 +91,17 @@ type pollScratch struct {
 	out  batchWriter
 }
 
+func newPollScratch() any {
+	ps := new(pollScratch)
+	ps.out.t = time.AfterFunc(time.Hour, func() {
+		if c := ps.out.cur.Load(); c != nil {
+			_ = c.Flush()
+		}
+	})
+	ps.out.t.Stop()
+	return ps
+}
+
 // batchWriter is the connection a handler run writes replies to. While
 // more requests of the run wait in the input (pipelined), replies are
 // queued in the connection's output and go out together, in one writev,
@@ -99,13 +111,27 @@ type pollScratch struct {
 type batchWriter struct {
 	*epoll.Conn
 	more bool // another request follows the one being handled
+
+	// The timer flushes replies queued for maxReplyDelay, so a slow
+	// handler does not hold the replies of the requests before it; cur is
+	// the connection it flushes (nil between runs).
+	t   *time.Timer
+	cur atomic.Pointer[epoll.Conn]
 }
+
+// maxReplyDelay bounds how long a reply waits in a batch for the replies
+// of the requests pipelined behind it.
+const maxReplyDelay = 50 * time.Microsecond
 
 // Write queues p behind earlier replies of the run or writes it.
 func (w *batchWriter) Write(p []byte) (int, error) {
 	if w.more {
+		first := w.Buffered() == 0
 		w.Enqueue(p)
 		if w.Buffered() < maxQueuedReplies {
+			if first {
+				w.t.Reset(maxReplyDelay)
+			}
 			return len(p), nil
 		}
 		// A caller that pipelines without reading its replies: send, and
@@ -133,6 +159,7 @@ func (w *batchWriter) Write(p []byte) (int, error) {
 // finish sends what the run queued; before a close it also waits (a
 // bounded time) for the socket to take it, so no reply is lost.
 func (w *batchWriter) finish(closing bool) {
+	w.t.Stop()
 	if w.Buffered() == 0 {
 		return
 	}
@@ -151,7 +178,7 @@ const maxQueuedReplies = 64 << 10
 // peer to take queued replies.
 const closeDrainTimeout = 5 * time.Second
 
-var pollScratchPool = sync.Pool{New: func() any { return new(pollScratch) }}
+var pollScratchPool = sync.Pool{New: newPollScratch}
 
 // serve handles the whole frames c holds, in order, then returns; the
 // poller runs it again when more input arrives. The message body aliases
@@ -160,7 +187,10 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 	s, sc := pc.s, &pc.sc
 	ps := pollScratchPool.Get().(*pollScratch)
 	ps.out.Conn = c
+	ps.out.cur.Store(c)
 	defer func() {
+		ps.out.t.Stop()
+		ps.out.cur.Store(nil)
 		ps.out.Conn, ps.out.more = nil, false
 		ps.msg.Body = nil
 		if cap(ps.wbuf) > 64<<10 {
