@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -146,15 +147,9 @@ func (mc *MuxConn) RoundTrip(ctx context.Context, call *MuxCall, seq int32, fram
 	return call.err
 }
 
-var errDeadline = &net.OpError{Op: "read", Net: "tcp", Err: deadlineError{}}
-
-// deadlineError is os.ErrDeadlineExceeded's kind without importing os:
-// net.Error with Timeout true.
-type deadlineError struct{}
-
-func (deadlineError) Error() string   { return "i/o timeout" }
-func (deadlineError) Timeout() bool   { return true }
-func (deadlineError) Temporary() bool { return true }
+// errDeadline is what a call past its deadline returns, as a net.Conn's
+// read would.
+var errDeadline = &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 
 // forget removes a waiting call; false means the reader already took it
 // and will deliver.
