@@ -11,9 +11,9 @@ import (
 func init() {
 	switch os.Getenv("KITE_TEST_POLLER") {
 	case "epoll":
-		pollerDefault, clientPollerDefault = epoll.Default, epoll.Default
+		pollerDefault, clientPollerDefault, muxPollerDefault = epoll.Default, epoll.Default, epoll.Default
 	case "net":
 		pollerDefault = func() *epoll.Poller { return nil }
-		clientPollerDefault = pollerDefault
+		clientPollerDefault, muxPollerDefault = pollerDefault, pollerDefault
 	}
 }

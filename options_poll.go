@@ -29,7 +29,9 @@ func (o pollerOption) String() string {
 // (ahead from 100 concurrent callers up, at a third of the memory per idle
 // connection) and net elsewhere; clients use net, whose direct hand-off to
 // the runtime's poller makes one call at a time about 1.7× faster than the
-// poller's extra goroutine hop. The last value given wins.
+// poller's extra goroutine hop — except clients with WithMuxConnection,
+// whose few shared connections measured faster on the poller, and use it
+// on Linux. The last value given wins.
 func WithPoller(p *epoll.Poller) Option { return pollerOption{p} }
 
 // pollerDefault returns the poller used without WithPoller: epoll.Default()
@@ -56,10 +58,20 @@ func (c *serverConfig) pollerOrDefault() *epoll.Poller {
 // replace it to run the suite on either path.
 var clientPollerDefault = func() *epoll.Poller { return nil }
 
+// muxPollerDefault is the poller of WithMuxConnection clients without
+// WithPoller: the servers' default (epoll on Linux), which measured
+// 1.15–1.18× the net path's qps for pipelined calls from 100 callers up
+// and level at one (BENCHMARKS.md, "Client path for pipelined calls").
+var muxPollerDefault = func() *epoll.Poller { return pollerDefault() }
+
 // dialer returns the dialer the client's pools use.
 func (c *clientConfig) dialer() transport.Dialer {
 	p := c.poller
-	if !c.pollerSet {
+	switch {
+	case c.pollerSet:
+	case c.muxConns > 0:
+		p = muxPollerDefault()
+	default:
 		p = clientPollerDefault()
 	}
 	if p == nil {

@@ -11,7 +11,7 @@ import (
 // pollerFlag registers -poller. Empty (the default) keeps the library's
 // default for each side: epoll for servers on Linux, net for clients.
 func pollerFlag(fs *flag.FlagSet) *string {
-	return fs.String("poller", "", "I/O path for both sides: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package); default: the library's (epoll for servers on Linux, net for clients)")
+	return fs.String("poller", "", "I/O path for both sides: epoll (Kite's poller; kqueue on macOS/BSD) or net (the net package); default: the library's (on Linux epoll for servers and -mux clients, net for other clients)")
 }
 
 // pollerOptions turns a -poller value into the options both sides take.
