@@ -4,6 +4,9 @@ package kite_test
 
 import (
 	"context"
+	"encoding/binary"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -57,5 +60,38 @@ func TestClientCallAllocsTTHeader(t *testing.T) {
 	call()
 	if n := testing.AllocsPerRun(200, call); n > 4 {
 		t.Errorf("%v allocs per call, budget 4", n)
+	}
+}
+
+// TestServerCallAllocs counts what the server allocates for one Framed
+// echo: a raw client that allocates nothing writes the request and reads
+// the reply, so the count is the server's. The budget is the decoded
+// request (args, Request, two strings), the result wrapper and the
+// handler's Response: nothing of Kite's own per request.
+func TestServerCallAllocs(t *testing.T) {
+	_, addr := startServer(t, &handler{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := echoFrame(t, nil, transport.Framed, 7, "hello")
+	var reply [256]byte
+	var n int
+	call := func() {
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, reply[:4]); err != nil {
+			t.Fatal(err)
+		}
+		n = int(binary.BigEndian.Uint32(reply[:4]))
+		if _, err := io.ReadFull(c, reply[4:4+n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call()
+	if got := testing.AllocsPerRun(200, call); got > 6 {
+		t.Errorf("%v allocs per request on the server, budget 6", got)
 	}
 }

@@ -115,6 +115,7 @@ type RPCInfo struct {
 	msg      transport.Message
 	backward []ttheader.StrKV  // server: values for the reply
 	mux      transport.MuxCall // client: WithMuxConnection's wait, kept with its buffer
+	meta     *metaNode         // server: the request's metainfo (handlerBase)
 	h2       grpcCall          // gRPC calls: metadata in and out (grpc.go)
 }
 

@@ -480,19 +480,28 @@ func (s *Server) handle(nc net.Conn, msg *transport.Message, buf []byte) ([]byte
 	if m.info.Oneway {
 		return buf, false
 	}
-	var be *BizError
-	switch {
-	case err == nil:
+	if err == nil {
 		rs, ok := result.(thrift.Struct)
 		if !ok {
 			return s.reply(nc, ri, msg, p, buf, thrift.Exception, thrift.NewApplicationException(thrift.ExInvalidProtocol, "result of "+m.name+" is not a Thrift struct"), nil, false), false
 		}
 		return s.reply(nc, ri, msg, p, buf, thrift.Reply, rs, nil, false), false
-	case errors.As(err, &be):
-		return s.reply(nc, ri, msg, p, buf, thrift.Reply, emptyStruct{}, be, false), false
-	default:
-		return s.reply(nc, ri, msg, p, buf, thrift.Exception, exceptionOf(err), nil, false), false
 	}
+	if be := bizErrorOf(err); be != nil {
+		return s.reply(nc, ri, msg, p, buf, thrift.Reply, emptyStruct{}, be, false), false
+	}
+	return s.reply(nc, ri, msg, p, buf, thrift.Exception, exceptionOf(err), nil, false), false
+}
+
+// bizErrorOf returns the *BizError in err's chain, or nil. (A function of
+// its own so that the variable errors.As needs is only allocated when a
+// handler failed.)
+func bizErrorOf(err error) *BizError {
+	var be *BizError
+	if errors.As(err, &be) {
+		return be
+	}
+	return nil
 }
 
 // call runs the middleware chain and the handler, turning a panic into an
@@ -523,13 +532,11 @@ func (s *Server) invokeHandler(ctx context.Context, args, result any) error {
 // the metainfo and, from TTHeader int key 12, the caller's deadline. cancel
 // is nil when no deadline was set.
 func handlerContext(ri *RPCInfo, msg *transport.Message) (ctx context.Context, cancel context.CancelFunc) {
-	ctx = context.WithValue(context.Background(), rpcInfoKey{}, ri)
+	ctx = handlerBase{ri}
 	if !msg.Framing.HasTTHeader() {
 		return ctx, nil
 	}
-	if in := incoming(&msg.Header); in != nil {
-		ctx = context.WithValue(ctx, metaKey{}, in)
-	}
+	ri.meta = incoming(&msg.Header)
 	if v, ok := msg.Header.Int(ttheader.RPCTimeout); ok {
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
 			ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
@@ -537,6 +544,30 @@ func handlerContext(ri *RPCInfo, msg *transport.Message) (ctx context.Context, c
 	}
 	return ctx, cancel
 }
+
+// handlerBase is the root of a handler's context: Background with the
+// call's RPCInfo and incoming metainfo as values. It lives in the pooled
+// RPCInfo, where context.WithValue would allocate twice per request.
+type handlerBase struct{ ri *RPCInfo }
+
+func (handlerBase) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (handlerBase) Done() <-chan struct{}       { return nil }
+func (handlerBase) Err() error                  { return nil }
+
+// Value returns the RPCInfo and the metainfo; nil for any other key.
+func (c handlerBase) Value(key any) any {
+	switch key.(type) {
+	case rpcInfoKey:
+		return c.ri
+	case metaKey:
+		if c.ri.meta != nil {
+			return c.ri.meta
+		}
+	}
+	return nil
+}
+
+func (handlerBase) String() string { return "kite.handlerContext" }
 
 type panicError struct{ msg string }
 
