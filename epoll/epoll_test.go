@@ -281,22 +281,28 @@ func TestDeadlines(t *testing.T) {
 	}
 }
 
-func TestMallocFlushResumesWhenWritable(t *testing.T) {
-	noLeaks(t)
-	p := New(1)
+// dialPeer returns a poller client connection and the net.Conn the
+// listener accepted for it; both close when the test ends.
+func dialPeer(t *testing.T, p *Poller) (*Conn, net.Conn) {
+	t.Helper()
 	nl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nl.Close()
 	c := dial(t, p, nl.Addr().String())
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	peer, err := nl.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer peer.Close()
-	ec := c.(*Conn)
+	t.Cleanup(func() { peer.Close() })
+	return c.(*Conn), peer
+}
+
+func TestMallocFlushResumesWhenWritable(t *testing.T) {
+	noLeaks(t)
+	ec, peer := dialPeer(t, New(1))
 	const total = 16 << 20 // far more than the socket buffers hold
 	for i := 0; i < total/blockSize; i++ {
 		b := ec.Malloc(blockSize)
@@ -392,20 +398,7 @@ func TestReadWriteConcurrentEcho(t *testing.T) {
 // and checks the peer receives them whole and in order.
 func TestEnqueueSpansBlocks(t *testing.T) {
 	noLeaks(t)
-	p := New(1)
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nl.Close()
-	c := dial(t, p, nl.Addr().String())
-	defer c.Close()
-	peer, err := nl.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	ec := c.(*Conn)
+	ec, peer := dialPeer(t, New(1))
 	var want []byte
 	for i, n := range []int{10, blockSize - 3, 20 << 10, 1, blockSize, 3 * blockSize / 2} {
 		piece := make([]byte, n)
