@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/codec/ttheader"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -84,9 +85,11 @@ func (c *Client) invokeMux(ctx context.Context, ri *RPCInfo, req, res thrift.Str
 	if _, err := transport.ParseMessage(call.Reply, m, 0); err != nil {
 		return &Error{Code: CodeProtocol, Message: "read reply", Err: err}
 	}
-	reuse, err := decodeReply(ctx, ri, m, res)
-	if !reuse && err == nil {
-		mc.Retire() // the server asked for the connection to be reset
+	if m.Framing.HasTTHeader() {
+		if v, _ := m.Header.Str(ttheader.KeyConnReset); v != "" {
+			mc.Retire() // the server is going away: no new calls here
+		}
 	}
+	_, err = decodeReply(ctx, ri, m, res)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/codec/ttheader"
 	"github.com/kite-rpc/kite/kite_gen/echo"
 	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
@@ -271,4 +272,78 @@ func TestMuxConnectionOptions(t *testing.T) {
 			t.Errorf("%s: %v, want InvalidArgument", tc.name, err)
 		}
 	}
+}
+
+// TestMuxConnectionReset: a reply whose TTHeader says crrst (the server is
+// going away) retires the connection: later calls dial a new one, and the
+// old one is closed by the client once its calls have ended.
+func TestMuxConnectionReset(t *testing.T) {
+	leakCheck(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	closedByClient := make(chan int32, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			id := accepted.Add(1)
+			go func() {
+				defer c.Close()
+				rd := transport.NewReader(c, 0)
+				var m transport.Message
+				var out []byte
+				for {
+					if err := rd.ReadMessage(&m); err != nil {
+						closedByClient <- id
+						return
+					}
+					_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
+					if err != nil {
+						return
+					}
+					var args echoserver.EchoArgs
+					if _, err := thrift.Consume(m.Body[n:], thrift.Binary, &args); err != nil {
+						return
+					}
+					m.Header.Reset()
+					m.Header.SeqID = seq
+					if id == 1 {
+						m.Header.SetStr(ttheader.KeyConnReset, "1")
+					}
+					out, _ = transport.BeginFrame(out[:0], transport.TTHeaderFramed, &m.Header)
+					out = thrift.AppendMessageBegin(out, thrift.Binary, "Echo", thrift.Reply, seq)
+					out = thrift.Append(out, thrift.Binary, &echoserver.EchoResult{Success: &echo.Response{Msg: args.Req.Msg}})
+					transport.EndFrame(out, 0, transport.TTHeaderFramed)
+					if _, err := c.Write(out); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	cli := newClient(t, ln.Addr().String(), kite.WithMuxConnection(1), kite.WithRPCTimeout(5*time.Second))
+	for i, want := range []int32{1, 2, 2} {
+		resp, err := cli.Echo(context.Background(), &echo.Request{Msg: strconv.Itoa(i)})
+		if err != nil || resp.Msg != strconv.Itoa(i) {
+			t.Fatalf("call %d: %v %v", i, resp, err)
+		}
+		if got := accepted.Load(); got != want {
+			t.Fatalf("after call %d: %d connections, want %d", i, got, want)
+		}
+	}
+	select {
+	case id := <-closedByClient:
+		if id != 1 {
+			t.Fatalf("connection %d closed, want the retired one (1)", id)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the retired connection was not closed")
+	}
+	cli.Close()
 }
