@@ -309,6 +309,9 @@ func (c *Client) encodeCall(ctx context.Context, ri *RPCInfo, buf []byte, req th
 	h := &ri.hdr
 	if c.cfg.framing.HasTTHeader() {
 		c.fillHeader(ctx, ri, h, typ, deadline, hasDeadline)
+		if c.mux != nil {
+			h.Flags = ttheader.FlagSupportOutOfOrder // as Kitex's mux client
+		}
 	}
 	need := transport.Overhead(c.cfg.framing, h) + thrift.MessageBeginSize(c.cfg.protocol, ri.Method) + req.BinarySize()
 	if cap(buf) < need {

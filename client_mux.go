@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite/codec/thrift"
-	"github.com/kite-rpc/kite/codec/ttheader"
 	"github.com/kite-rpc/kite/transport"
 )
 
@@ -21,7 +20,11 @@ func (o muxOption) String() string              { return "WithMuxConnection(" + 
 // pipelined on a connection and replies matched by sequence id, so many
 // concurrent callers need few connections, and their requests and the
 // server's replies travel several per read and write. It needs a framing
-// with lengths (TTHeader, the default, or Framed) and Thrift.
+// with lengths (TTHeader, the default, or Framed) and Thrift. Over TTHeader
+// the requests are what Kitex's mux client sends (FLAGS SupportOutOfOrder),
+// so a Kitex server with WithMuxTransport, which takes only TTHeader, serves
+// them; a reply or Kitex's shutdown control frame carrying crrst retires
+// the connection (new calls dial another; it closes when its calls end).
 //
 // A server that handles a connection's requests in order (Kite's, Kitex's
 // default, Apache Thrift's) answers pipelined calls one after another, so
@@ -85,11 +88,6 @@ func (c *Client) invokeMux(ctx context.Context, ri *RPCInfo, req, res thrift.Str
 	if _, err := transport.ParseMessage(call.Reply, m, 0); err != nil {
 		return &Error{Code: CodeProtocol, Message: "read reply", Err: err}
 	}
-	if m.Framing.HasTTHeader() {
-		if v, _ := m.Header.Str(ttheader.KeyConnReset); v != "" {
-			mc.Retire() // the server is going away: no new calls here
-		}
-	}
-	_, err = decodeReply(ctx, ri, m, res)
+	_, err = decodeReply(ctx, ri, m, res) // crrst: the reader retired mc
 	return err
 }

@@ -245,7 +245,9 @@ func (grpcOption) String() string              { return "WithGRPC()" }
 // are the request and response proto.Message values, and NewStream opens
 // streaming calls. The path is /<Package>.<Name>/<method> of the service
 // given by WithServiceInfo, or /<service>/<method> with NewClient's service
-// name. Each address gets up to two HTTP/2 connections, a second one once
+// name. A Thrift client (kite gen's) sends Kitex's Thrift over gRPC instead
+// (content-type application/grpc+thrift, the method's Args and Result
+// wrappers as messages), unary calls only. Each address gets up to two HTTP/2 connections, a second one once
 // the first carries 64 streams. Replaces [WithKitexProtobuf]; the last of
 // the two given wins.
 func WithGRPC() ClientOption { return grpcOption{} }
@@ -640,7 +642,7 @@ func (c *Client) grpcPath(method string) string {
 }
 
 // openStream starts a gRPC call.
-func (c *Client) openStream(ctx context.Context, ri *RPCInfo) (*grpct.Stream, error) {
+func (c *Client) openStream(ctx context.Context, ri *RPCInfo, thriftPayload bool) (*grpct.Stream, error) {
 	addr, err := c.pickAddr(ri)
 	if err != nil {
 		return nil, err
@@ -663,6 +665,9 @@ func (c *Client) openStream(ctx context.Context, ri *RPCInfo) (*grpct.Stream, er
 		req.Timeout = time.Until(dl)
 	}
 	req.Gzip = c.cfg.gzip
+	if thriftPayload {
+		req.ContentType = "application/grpc+thrift"
+	}
 	st, err := cc.NewStream(ctx, &req)
 	if errors.Is(err, grpct.ErrGoAway) {
 		if cc, err = c.h2conn(ctx, addr); err == nil {
@@ -682,8 +687,14 @@ func (c *Client) openStream(ctx context.Context, ri *RPCInfo) (*grpct.Stream, er
 
 // invokeGRPC makes a unary gRPC call.
 func (c *Client) invokeGRPC(ctx context.Context, ri *RPCInfo, args, result any) error {
-	if !protobuf.IsMessage(args) || !protobuf.IsMessage(result) {
-		return &Error{Code: CodeInvalidArgument, Message: "args and result must be proto.Message values"}
+	targs, thriftArgs := args.(thrift.Struct)
+	tres, thriftRes := result.(thrift.Struct)
+	isThrift := thriftArgs && thriftRes
+	if thriftArgs && result == nil {
+		return &Error{Code: CodeInvalidArgument, Message: "oneway methods are not carried over gRPC"}
+	}
+	if !isThrift && (!protobuf.IsMessage(args) || !protobuf.IsMessage(result)) {
+		return &Error{Code: CodeInvalidArgument, Message: "args and result must be proto.Message values, or Thrift args and result wrappers"}
 	}
 	if err := ctx.Err(); err != nil {
 		return ctxError(err)
@@ -694,13 +705,20 @@ func (c *Client) invokeGRPC(ctx context.Context, ri *RPCInfo, args, result any) 
 		defer cancel()
 	}
 	bp := protobuf.GetBuffer()
-	b, err := protobuf.Marshal(*bp, args)
+	var b []byte
+	var err error
+	if isThrift {
+		// Kitex's Thrift over gRPC: the Args wrapper, binary, no envelope.
+		b = thrift.Append((*bp)[:0], thrift.Binary, targs)
+	} else {
+		b, err = protobuf.Marshal(*bp, args)
+	}
 	*bp = b
 	if err != nil {
 		protobuf.PutBuffer(bp)
 		return &Error{Code: CodeInvalidArgument, Message: "encode args", Err: err}
 	}
-	st, err := c.openStream(ctx, ri)
+	st, err := c.openStream(ctx, ri, isThrift)
 	if err != nil {
 		protobuf.PutBuffer(bp)
 		return err
@@ -719,7 +737,12 @@ func (c *Client) invokeGRPC(ctx context.Context, ri *RPCInfo, args, result any) 
 		}
 		return c.grpcErr(ctx, st, err)
 	}
-	if err := protobuf.Unmarshal(msg, result); err != nil {
+	if isThrift {
+		_, err = thrift.Consume(msg, thrift.Binary, tres)
+	} else {
+		err = protobuf.Unmarshal(msg, result)
+	}
+	if err != nil {
 		st.Reset(&grpct.StatusError{Code: 13, Message: "bad response"})
 		return &Error{Code: CodeProtocol, Message: "decode result", Err: err}
 	}
@@ -829,7 +852,7 @@ func (c *Client) NewStream(ctx context.Context, method string, opts ...CallOptio
 	} else {
 		ctx, cancel = context.WithCancel(ctx)
 	}
-	st, err := c.openStream(ctx, ri)
+	st, err := c.openStream(ctx, ri, false)
 	if err != nil {
 		cancel()
 		return nil, err

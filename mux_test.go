@@ -274,10 +274,27 @@ func TestMuxConnectionOptions(t *testing.T) {
 	}
 }
 
-// TestMuxConnectionReset: a reply whose TTHeader says crrst (the server is
-// going away) retires the connection: later calls dial a new one, and the
-// old one is closed by the client once its calls have ended.
+// muxControlFrame is what Kitex's mux server sends every connection when
+// it shuts down (WIRE.md §7.3): TTHeader seq 0 with crrst, a REPLY "none".
+var muxControlFrame = []byte{0x00, 0x00, 0x00, 0x2b, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+	0x01, 0x00, 0x01, 0x00, 0x05, 0x63, 0x72, 0x72, 0x73, 0x74, 0x00, 0x01, 0x31, 0x00, 0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+	0x00, 0x04, 0x6e, 0x6f, 0x6e, 0x65, 0x00, 0x00, 0x00, 0x00, 0x00}
+
+// TestMuxConnectionReset: a reply whose TTHeader says crrst, or Kitex's
+// control frame (the server is going away), retires the connection: later
+// calls dial a new one, and the old one is closed by the client once its
+// calls have ended.
 func TestMuxConnectionReset(t *testing.T) {
+	for _, control := range []bool{false, true} {
+		name := "crrst on a reply"
+		if control {
+			name = "control frame"
+		}
+		t.Run(name, func(t *testing.T) { testMuxReset(t, control) })
+	}
+}
+
+func testMuxReset(t *testing.T, control bool) {
 	leakCheck(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -313,13 +330,18 @@ func TestMuxConnectionReset(t *testing.T) {
 					}
 					m.Header.Reset()
 					m.Header.SeqID = seq
-					if id == 1 {
+					if id == 1 && !control {
 						m.Header.SetStr(ttheader.KeyConnReset, "1")
 					}
 					out, _ = transport.BeginFrame(out[:0], transport.TTHeaderFramed, &m.Header)
 					out = thrift.AppendMessageBegin(out, thrift.Binary, "Echo", thrift.Reply, seq)
 					out = thrift.Append(out, thrift.Binary, &echoserver.EchoResult{Success: &echo.Response{Msg: args.Req.Msg}})
 					transport.EndFrame(out, 0, transport.TTHeaderFramed)
+					if id == 1 && control {
+						// Before the reply, so the client has seen it
+						// when its caller makes the next call.
+						out = append(muxControlFrame[:len(muxControlFrame):len(muxControlFrame)], out...)
+					}
 					if _, err := c.Write(out); err != nil {
 						return
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/codec/ttheader"
 )
 
 // ErrMuxClosed is the error of calls on a multiplexed connection that was
@@ -227,6 +228,16 @@ func (mc *MuxConn) readLoop() {
 		if err != nil {
 			mc.fail(err)
 			return
+		}
+		if m.Framing.HasTTHeader() {
+			if v, _ := m.Header.Str(ttheader.KeyConnReset); v != "" {
+				// The server is going away: Kitex's mux server says so in
+				// a control frame (sequence id 0) or on a reply.
+				mc.Retire()
+			}
+			if m.Header.SeqID == 0 {
+				continue // a control frame answers no call
+			}
 		}
 		seq, ok := replySeq(&m)
 		if !ok {

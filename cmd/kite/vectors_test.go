@@ -149,8 +149,8 @@ func TestServerRepliesAsKitex(t *testing.T) {
 // compares Kite's request with Kitex's (headers as maps, body exactly).
 func TestClientRequestsAsKitex(t *testing.T) {
 	for _, name := range vectorNames(t) {
-		if strings.Contains(name, "nometahandler") || strings.Contains(name, "mux") || strings.Contains(name, "unknown_method") {
-			continue // Kite always sends the rich header; no mux; no client-only IDL
+		if strings.Contains(name, "nometahandler") || strings.Contains(name, "unknown_method") {
+			continue // Kite always sends the rich header; no client-only IDL
 		}
 		t.Run(name, func(t *testing.T) {
 			exp, err := parseFrame(t, transport.NewReader(strings.NewReader(string(readHex(t, "testdata/"+name+".req.hex"))), 0))
@@ -185,6 +185,9 @@ func TestClientRequestsAsKitex(t *testing.T) {
 			}()
 
 			opts := []kite.ClientOption{kite.WithHostPorts(ln.Addr().String()), kite.WithTransport(exp.framing)}
+			if strings.Contains(name, "mux") {
+				opts = append(opts, kite.WithMuxConnection(1))
+			}
 			ctx := context.Background()
 			if ms, ok := exp.ints[ttheader.RPCTimeout]; ok {
 				n, _ := strconv.Atoi(ms)

@@ -76,6 +76,9 @@ type Request struct {
 	Gzip bool
 	// Metadata are further header fields; names must be lower case.
 	Metadata []hpack.HeaderField
+	// ContentType is the content-type; empty means "application/grpc"
+	// (protobuf). Kitex's Thrift over gRPC is "application/grpc+thrift".
+	ContentType string
 }
 
 // NewStream starts a call: it sends the HEADERS of req. ctx governs the
@@ -131,7 +134,10 @@ func (cc *ClientConn) NewStream(ctx context.Context, req *Request) (*Stream, err
 	s.ctx = ctx
 	s.Path = req.Path
 	s.Authority = req.Authority
-	s.ContentType = "application/grpc"
+	s.ContentType = req.ContentType
+	if s.ContentType == "" {
+		s.ContentType = "application/grpc"
+	}
 	s.UserAgent = req.UserAgent
 	s.Header = req.Metadata
 	s.sendGzip = req.Gzip
@@ -149,7 +155,11 @@ func (cc *ClientConn) NewStream(ctx context.Context, req *Request) (*Stream, err
 		}
 		b = appendField(b, ":path", req.Path)
 		b = appendField(b, ":authority", req.Authority)
-		b = append(b, blockContentType...)
+		if s.ContentType == "application/grpc" {
+			b = append(b, blockContentType...)
+		} else {
+			b = appendField(b, "content-type", s.ContentType)
+		}
 		if req.UserAgent != "" {
 			b = appendField(b, "user-agent", req.UserAgent)
 		}
