@@ -1,6 +1,8 @@
 package kite_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -74,7 +76,6 @@ func readEchoReplies(t *testing.T, rd *transport.Reader, first, n int, msgOf fun
 func TestPipelinedRequests(t *testing.T) {
 	leakCheck(t)
 	_, addr := startServer(t, &handler{})
-	small := func(i int) string { return "m" + strconv.Itoa(i) }
 	dial := func(t *testing.T) *net.TCPConn {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -185,4 +186,93 @@ func TestPipelinedRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestShutdownAnswersPipelined: requests already received when Shutdown
+// begins are all answered (with crrst) before the connection closes, not
+// dropped; a mux client's idle connection gets Kitex's control frame.
+func TestShutdownAnswersPipelined(t *testing.T) {
+	leakCheck(t)
+	t.Run("pipelined behind a slow call", func(t *testing.T) {
+		srv, addr := startServer(t, &handler{})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		b := ttFrame(t, nil, 0, 1, &echo.Request{Action: "sleep"})
+		for i := 2; i <= 6; i++ {
+			b = ttFrame(t, b, 0, int32(i), &echo.Request{Action: "echo", Msg: small(i)})
+		}
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // the sleep is running
+		done := make(chan error, 1)
+		go func() { done <- srv.Shutdown(context.Background()) }()
+		rd := transport.NewReader(c, 0)
+		var m transport.Message
+		for i := 1; i <= 6; i++ {
+			if err := rd.ReadMessage(&m); err != nil {
+				t.Fatalf("reply %d: %v (requests received before Shutdown were dropped)", i, err)
+			}
+			if v, _ := m.Header.Str(ttheader.KeyConnReset); v != "1" {
+				t.Fatalf("reply %d without crrst", i)
+			}
+		}
+		if err := rd.ReadMessage(&m); !errors.Is(err, io.EOF) {
+			t.Fatalf("after the replies: %v, want EOF", err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("mux control frame", func(t *testing.T) {
+		srv, addr := startServer(t, &handler{})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(ttFrame(t, nil, ttheader.FlagSupportOutOfOrder, 1, &echo.Request{Action: "echo", Msg: "m"})); err != nil {
+			t.Fatal(err)
+		}
+		rd := transport.NewReader(c, 0)
+		var m transport.Message
+		if err := rd.ReadMessage(&m); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []byte{0x00, 0x00, 0x00, 0x2b, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+			0x01, 0x00, 0x01, 0x00, 0x05, 0x63, 0x72, 0x72, 0x73, 0x74, 0x00, 0x01, 0x31, 0x00, 0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+			0x00, 0x04, 0x6e, 0x6f, 0x6e, 0x65, 0x00, 0x00, 0x00, 0x00, 0x00} // WIRE.md §7.3
+		if !bytes.Equal(got, want) {
+			t.Fatalf("after Shutdown the mux connection got % x, want Kitex's control frame", got)
+		}
+	})
+}
+
+// small is the message of pipelined call i.
+func small(i int) string { return "m" + strconv.Itoa(i) }
+
+// ttFrame encodes a TTHeader (unframed payload) Echo call with flags.
+func ttFrame(t *testing.T, b []byte, flags uint16, seq int32, req *echo.Request) []byte {
+	t.Helper()
+	start := len(b)
+	b, err := transport.BeginFrame(b, transport.TTHeader, &ttheader.Header{SeqID: seq, Flags: flags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Call, seq)
+	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: req})
+	transport.EndFrame(b, start, transport.TTHeader)
+	return b
 }

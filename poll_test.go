@@ -13,7 +13,7 @@ var pollerKeyTests = []string{
 	"TestEchoEveryFramingAndProtocol", "TestErrors", "TestUnknownMethod", "TestTimeouts",
 	"TestMetainfo", "TestOneway", "TestMiddlewareOrderAndRPCInfo", "TestGracefulShutdown",
 	"TestMultipleServices", "TestConcurrentCalls", "TestClientErrors", "TestServerMaxConnections",
-	"TestPipelinedRequests", "TestMuxConnection",
+	"TestPipelinedRequests", "TestMuxConnection", "TestShutdownAnswersPipelined",
 }
 
 // TestPollerModes runs the key tests of this package with the epoll poller

@@ -81,10 +81,44 @@ type method struct {
 
 type serverConn struct {
 	nc   net.Conn
-	mu   sync.Mutex // guards busy and dead
+	mu   sync.Mutex // guards busy, dead and mux
 	busy bool
 	dead bool
+	mux  bool // a request carried TTHeader's SupportOutOfOrder: a mux client
 }
+
+// begin marks a request of msg in progress; false means the connection is
+// being closed and the request must not start.
+func (sc *serverConn) begin(msg *transport.Message) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.dead {
+		return false
+	}
+	sc.busy = true
+	if msg.Framing.HasTTHeader() && msg.Header.Flags&ttheader.FlagSupportOutOfOrder != 0 {
+		sc.mux = true
+	}
+	return true
+}
+
+// end marks the request done and reports whether the server is shutting
+// down. A connection then still answers the requests whose whole frames
+// it already holds (pipelined behind this one), with crrst, and closes.
+func (sc *serverConn) end(s *Server) (draining bool) {
+	sc.mu.Lock()
+	sc.busy = false
+	draining = sc.dead || s.shutdown.Load()
+	sc.mu.Unlock()
+	return draining
+}
+
+// muxControlFrame is what Kitex's mux server sends every connection when
+// it shuts down (WIRE.md §7.3): TTHeader sequence id 0 carrying crrst and a
+// REPLY "none". A mux client then stops sending on the connection.
+var muxControlFrame = []byte{0x00, 0x00, 0x00, 0x2b, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+	0x01, 0x00, 0x01, 0x00, 0x05, 'c', 'r', 'r', 's', 't', 0x00, 0x01, '1', 0x00, 0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+	0x00, 0x04, 'n', 'o', 'n', 'e', 0x00, 0x00, 0x00, 0x00, 0x00}
 
 // NewServer returns a server; add services with Register, then call Serve
 // or Run. Defaults: address ":8888" (Run only), read/write timeout 5 s for
@@ -270,6 +304,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sc.mu.Lock()
 		if !sc.busy {
 			sc.dead = true
+			if sc.mux {
+				// Tell a mux client, as Kitex's mux server does (best
+				// effort: an idle connection's socket has room).
+				_ = sc.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				_, _ = sc.nc.Write(muxControlFrame)
+			}
 			_ = sc.nc.Close()
 		}
 		sc.mu.Unlock()
@@ -325,25 +365,16 @@ func (s *Server) serveConn(sc *serverConn) {
 			// EOF, idle timeout, garbage: close without a reply, as Kitex does.
 			return
 		}
-		sc.mu.Lock()
-		if sc.dead {
-			sc.mu.Unlock()
+		if !sc.begin(&msg) {
 			return
 		}
-		sc.busy = true
-		sc.mu.Unlock()
-
 		var closeConn bool
 		out.more = rd.FrameBuffered()
 		wbuf, closeConn = s.handle(out, &msg, wbuf[:0])
 		if cap(wbuf) > 64<<10 {
 			wbuf = nil
 		}
-		sc.mu.Lock()
-		sc.busy = false
-		dead := sc.dead || s.shutdown.Load()
-		sc.mu.Unlock()
-		if closeConn || dead {
+		if draining := sc.end(s); closeConn || (draining && !rd.FrameBuffered()) {
 			return
 		}
 	}

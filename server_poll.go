@@ -198,6 +198,7 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 		}
 		pollScratchPool.Put(ps)
 	}()
+	draining := false
 	for {
 		n := c.Len()
 		if n == 0 {
@@ -239,31 +240,32 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 			_ = c.Close()
 			return
 		}
-		sc.mu.Lock()
-		if sc.dead {
-			sc.mu.Unlock()
+		if !sc.begin(&ps.msg) {
 			ps.out.finish(true)
 			_ = c.Close()
 			return
 		}
-		sc.busy = true
-		sc.mu.Unlock()
-
 		var closeConn bool
 		ps.out.more = n > size
 		ps.wbuf, closeConn = s.handle(&ps.out, &ps.msg, ps.wbuf[:0])
 		c.Skip(size)
 		c.Release()
-
-		sc.mu.Lock()
-		sc.busy = false
-		dead := sc.dead || s.shutdown.Load()
-		sc.mu.Unlock()
-		if closeConn || dead {
+		if sc.end(s) {
+			draining = true
+		}
+		if closeConn {
 			ps.out.finish(true)
 			_ = c.Close()
 			return
 		}
+	}
+	if draining {
+		// Shutting down: the whole requests that were here are answered;
+		// a partial one never will be.
+		c.Release()
+		ps.out.finish(true)
+		_ = c.Close()
+		return
 	}
 	c.Release()
 	if c.PeerClosed() {
