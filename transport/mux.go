@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -39,11 +38,7 @@ type MuxConn struct {
 	rd   *Reader
 	addr string
 
-	wmu     sync.Mutex // guards the fields below
-	writing bool       // a caller is writing; others queue
-	queue   []byte     // frames waiting for the writing caller
-	spare   []byte
-	werr    error // the write error that broke the connection
+	w Batcher // writes the requests
 
 	mu      sync.Mutex // guards the fields below
 	calls   map[int32]*MuxCall
@@ -69,6 +64,7 @@ type MuxCall struct {
 
 func newMuxConn(nc net.Conn, addr string, maxFrame int) *MuxConn {
 	mc := &MuxConn{nc: nc, rd: NewReader(nc, maxFrame), addr: addr, calls: make(map[int32]*MuxCall), done: make(chan struct{})}
+	mc.w.Conn = nc
 	go mc.readLoop()
 	return mc
 }
@@ -165,60 +161,15 @@ func (mc *MuxConn) forget(call *MuxCall, seq int32) bool {
 	return true
 }
 
-// write queues frame and, unless another caller is writing, writes the
-// queue. The writer first yields once, so that callers already runnable
-// (often woken together by one read of replies) queue their requests
-// behind it: one write then carries all of them. Without the yield, on one
-// P each caller would run alone and make its own write.
+// write sends frame through the batcher; a write error breaks the
+// connection and fails every call on it.
 func (mc *MuxConn) write(frame []byte, deadline time.Time) error {
-	mc.wmu.Lock()
-	if mc.werr != nil {
-		err := mc.werr
-		mc.wmu.Unlock()
-		return err
+	err := mc.w.Write(frame, deadline)
+	if err != nil {
+		mc.fail(err)
 	}
-	mc.queue = append(mc.queue, frame...)
-	if mc.writing {
-		mc.wmu.Unlock()
-		return nil
-	}
-	mc.writing = true
-	mc.wmu.Unlock()
-	runtime.Gosched()
-	// The writer's deadline bounds the whole batch: a stuck socket fails
-	// the connection, and every call on it, no later than this caller's
-	// deadline.
-	_ = mc.nc.SetWriteDeadline(deadline)
-	var err error
-	for {
-		mc.wmu.Lock()
-		if len(mc.queue) == 0 {
-			mc.writing = false
-			mc.wmu.Unlock()
-			return nil
-		}
-		batch := mc.queue
-		mc.queue = mc.spare[:0]
-		mc.wmu.Unlock()
-		_, err = mc.nc.Write(batch)
-		if cap(batch) > maxSpare {
-			batch = nil
-		}
-		mc.spare = batch
-		if err != nil {
-			break
-		}
-	}
-	mc.wmu.Lock()
-	mc.werr, mc.writing, mc.queue = err, false, nil
-	mc.wmu.Unlock()
-	mc.fail(err)
 	return err
 }
-
-// maxSpare is the largest write batch buffer a connection keeps for the
-// next batch; larger ones (many big requests at once) go to the GC.
-const maxSpare = 1 << 20
 
 // readLoop routes replies to their calls until the connection fails.
 func (mc *MuxConn) readLoop() {
