@@ -319,7 +319,7 @@ func (s *Server) serveHTTP2(sc *serverConn, peeked []byte) {
 		sc.mu.Unlock()
 		return
 	}
-	sc.busy = true // Shutdown sends GOAWAY instead of closing it
+	sc.active++ // Shutdown sends GOAWAY instead of closing it
 	nc := sc.nc
 	sc.mu.Unlock()
 	_ = nc.SetReadDeadline(time.Time{})

@@ -13,7 +13,7 @@ var pollerKeyTests = []string{
 	"TestEchoEveryFramingAndProtocol", "TestErrors", "TestUnknownMethod", "TestTimeouts",
 	"TestMetainfo", "TestOneway", "TestMiddlewareOrderAndRPCInfo", "TestGracefulShutdown",
 	"TestMultipleServices", "TestConcurrentCalls", "TestClientErrors", "TestServerMaxConnections",
-	"TestPipelinedRequests", "TestMuxConnection", "TestShutdownAnswersPipelined",
+	"TestPipelinedRequests", "TestMuxConnection", "TestShutdownAnswersPipelined", "TestMuxServerOutOfOrder",
 }
 
 // TestPollerModes runs the key tests of this package with the epoll poller

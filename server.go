@@ -65,6 +65,7 @@ type Server struct {
 	shutdown atomic.Bool
 	wg       sync.WaitGroup // Serve loops and connections
 	h2       h2Server       // gRPC over HTTP/2 (grpc.go)
+	workers  workerPool     // out-of-order requests (server_async.go)
 }
 
 type service struct {
@@ -80,37 +81,67 @@ type method struct {
 }
 
 type serverConn struct {
-	nc   net.Conn
-	mu   sync.Mutex // guards busy, dead and mux
-	busy bool
-	dead bool
-	mux  bool // a request carried TTHeader's SupportOutOfOrder: a mux client
+	nc     net.Conn
+	mu     sync.Mutex // guards active, dead, mux and closeLater
+	active int        // requests being handled, in order or out of order
+	dead   bool
+	mux    bool   // a request carried TTHeader's SupportOutOfOrder: a mux client
+	closed func() // poller: close the connection once no request is active
+
+	async sync.WaitGroup // out-of-order requests running (net path: waited for)
+	out   asyncConn      // what out-of-order requests reply through
 }
 
-// begin marks a request of msg in progress; false means the connection is
-// being closed and the request must not start.
-func (sc *serverConn) begin(msg *transport.Message) bool {
+// begin marks a request of msg active; false means the connection is being
+// closed and the request must not start. outOfOrder reports a request whose
+// client takes replies in any order (TTHeader FLAGS SupportOutOfOrder, as
+// Kitex's and Kite's mux clients send): it is served on a goroutine of its
+// own, as Kitex's mux server does, so a slow call does not hold up the
+// calls pipelined behind it.
+func (sc *serverConn) begin(msg *transport.Message) (ok, outOfOrder bool) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.dead {
-		return false
+		return false, false
 	}
-	sc.busy = true
+	sc.active++
 	if msg.Framing.HasTTHeader() && msg.Header.Flags&ttheader.FlagSupportOutOfOrder != 0 {
 		sc.mux = true
+		return true, true
 	}
-	return true
+	return true, false
 }
 
-// end marks the request done and reports whether the server is shutting
+// end marks a request done and reports whether the server is shutting
 // down. A connection then still answers the requests whose whole frames
 // it already holds (pipelined behind this one), with crrst, and closes.
-func (sc *serverConn) end(s *Server) (draining bool) {
+// idle reports that no other request is active.
+func (sc *serverConn) end(s *Server) (draining, idle bool) {
 	sc.mu.Lock()
-	sc.busy = false
+	sc.active--
 	draining = sc.dead || s.shutdown.Load()
+	idle = sc.active == 0
+	var closeNow func()
+	if idle && sc.closed != nil {
+		closeNow, sc.closed = sc.closed, nil
+	}
 	sc.mu.Unlock()
-	return draining
+	if closeNow != nil {
+		closeNow()
+	}
+	return draining, idle
+}
+
+// closeWhenIdle runs close now, or once the last active request ends.
+func (sc *serverConn) closeWhenIdle(close func()) {
+	sc.mu.Lock()
+	if sc.active > 0 {
+		sc.closed = close
+		sc.mu.Unlock()
+		return
+	}
+	sc.mu.Unlock()
+	close()
 }
 
 // muxControlFrame is what Kitex's mux server sends every connection when
@@ -302,7 +333,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	for sc := range s.conns {
 		sc.mu.Lock()
-		if !sc.busy {
+		if sc.active == 0 {
 			sc.dead = true
 			if sc.mux {
 				// Tell a mux client, as Kitex's mux server does (best
@@ -320,6 +351,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	select {
 	case <-done:
+		s.workers.stop()
 		return nil
 	case <-ctx.Done():
 		s.mu.Lock()
@@ -328,12 +360,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		<-done
+		s.workers.stop()
 		return ctx.Err()
 	}
 }
 
 func (s *Server) serveConn(sc *serverConn) {
 	defer func() {
+		sc.async.Wait() // out-of-order requests still answer
 		_ = sc.nc.Close()
 		s.connClosed()
 		s.mu.Lock()
@@ -365,8 +399,13 @@ func (s *Server) serveConn(sc *serverConn) {
 			// EOF, idle timeout, garbage: close without a reply, as Kitex does.
 			return
 		}
-		if !sc.begin(&msg) {
+		ok, outOfOrder := sc.begin(&msg)
+		if !ok {
 			return
+		}
+		if outOfOrder {
+			s.handleAsync(sc, append([]byte(nil), rd.Frame()...))
+			continue
 		}
 		var closeConn bool
 		out.more = rd.FrameBuffered()
@@ -374,7 +413,7 @@ func (s *Server) serveConn(sc *serverConn) {
 		if cap(wbuf) > 64<<10 {
 			wbuf = nil
 		}
-		if draining := sc.end(s); closeConn || (draining && !rd.FrameBuffered()) {
+		if draining, _ := sc.end(s); closeConn || (draining && !rd.FrameBuffered()) {
 			return
 		}
 	}

@@ -15,8 +15,8 @@ import (
 // servePoll is Serve on the poller: accepted sockets join pl's poll loops
 // and have no goroutine while idle; a goroutine runs only while a
 // connection has whole frames to handle (pollConn.serve). Shutdown works as
-// on the net path: s.conns and s.wg track the connections, sc.busy marks
-// one whose request is being handled.
+// on the net path: s.conns and s.wg track the connections, sc.active counts
+// the requests being handled.
 func (s *Server) servePoll(ln net.Listener, pl *epoll.Listener) error {
 	// Shutdown closes what s.listeners holds: the poller's listener, which
 	// closes ln and wakes AcceptConn.
@@ -236,45 +236,51 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 			// Garbage or a frame too large: close without a reply, as
 			// Kitex does and the net path does (replies to the requests
 			// before it are sent first).
-			ps.out.finish(true)
-			_ = c.Close()
+			pc.shut(c, ps)
 			return
 		}
-		if !sc.begin(&ps.msg) {
-			ps.out.finish(true)
-			_ = c.Close()
+		ok, outOfOrder := sc.begin(&ps.msg)
+		if !ok {
+			pc.shut(c, ps)
 			return
+		}
+		if outOfOrder {
+			frame := append([]byte(nil), b[:size]...)
+			c.Skip(size)
+			c.Release()
+			s.handleAsync(sc, frame)
+			continue
 		}
 		var closeConn bool
 		ps.out.more = n > size
 		ps.wbuf, closeConn = s.handle(&ps.out, &ps.msg, ps.wbuf[:0])
 		c.Skip(size)
 		c.Release()
-		if sc.end(s) {
+		if d, _ := sc.end(s); d {
 			draining = true
 		}
 		if closeConn {
-			ps.out.finish(true)
-			_ = c.Close()
+			pc.shut(c, ps)
 			return
 		}
 	}
-	if draining {
-		// Shutting down: the whole requests that were here are answered;
-		// a partial one never will be.
-		c.Release()
-		ps.out.finish(true)
-		_ = c.Close()
-		return
-	}
 	c.Release()
-	if c.PeerClosed() {
-		// EOF, mid-frame or not: nothing more can be answered.
-		ps.out.finish(true)
-		_ = c.Close()
+	if draining || c.PeerClosed() {
+		// Shutting down (the whole requests that were here are answered)
+		// or EOF: a partial request never will be.
+		pc.shut(c, ps)
 		return
 	}
 	ps.out.finish(false)
+}
+
+// shut ends the connection: the replies queued by this run are sent, no
+// more input is handled, and it closes once its out-of-order requests
+// have answered.
+func (pc *pollConn) shut(c *epoll.Conn, ps *pollScratch) {
+	ps.out.finish(true)
+	c.StopServing()
+	pc.sc.closeWhenIdle(func() { _ = c.Close() })
 }
 
 // closed forgets the connection once the poller has closed it. It runs on

@@ -278,34 +278,42 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 }
 
-// Write writes p, after any output Flush left pending, waiting for the
-// socket to take it all or the write deadline to pass.
+// Write writes p after any output queued by Malloc, Enqueue or an earlier
+// Flush, waiting for the socket to take it all or the write deadline to
+// pass. What the socket does not take at once joins the queue, so that
+// bytes from Write and from Flush (which other goroutines may call) never
+// interleave; after a deadline error that rest may still be sent.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.pending.Load() {
-		if err := c.drain(); err != nil {
-			return 0, opError("write", c, err)
-		}
+	if !c.incref() {
+		return 0, opError("write", c, net.ErrClosed)
 	}
+	c.outMu.Lock()
 	n := 0
-	for {
-		if !c.incref() {
-			return n, opError("write", c, net.ErrClosed)
-		}
-		k, err := c.sysWrite(p[n:])
-		c.decref()
-		n += k
-		if err == nil && n == len(p) {
-			return n, nil
-		}
-		if err != nil && err != errAgain {
-			return n, opError("write", c, err)
-		}
-		if err := c.wait(c.wrCh, &c.wrDeadline, &c.wtimer); err != nil {
-			return n, opError("write", c, err)
-		}
+	var err error
+	if c.out.n == 0 {
+		n, err = c.sysWrite(p)
 	}
+	if err != nil && err != errAgain {
+		c.outMu.Unlock()
+		c.decref()
+		return n, opError("write", c, err)
+	}
+	for rest := p[n:]; len(rest) > 0; {
+		k := copy(c.out.space(1), rest)
+		c.out.wrote(k)
+		rest = rest[k:]
+	}
+	c.outMu.Unlock()
+	c.decref()
+	if n == len(p) {
+		return n, nil
+	}
+	if err := c.drain(); err != nil {
+		return n, opError("write", c, err)
+	}
+	return len(p), nil
 }
 
 // Flush writes the output Malloc prepared, with one writev where the socket

@@ -1,0 +1,141 @@
+package kite
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/kite-rpc/kite/transport"
+)
+
+// Out-of-order requests: a request whose client takes replies in any order
+// (TTHeader FLAGS SupportOutOfOrder, as Kitex's and Kite's mux clients
+// send) is served on a worker of its own, as Kitex's mux server serves
+// it, so a slow call does not hold up the calls pipelined behind it on
+// the connection. Its reply goes out through the connection's Batcher,
+// shared with the replies that finish at the same time.
+
+// asyncConn is the connection as out-of-order requests see it.
+type asyncConn struct {
+	net.Conn
+	b         transport.Batcher
+	rwTimeout time.Duration
+}
+
+// Write sends a reply through the Batcher.
+func (a *asyncConn) Write(p []byte) (int, error) {
+	var dl time.Time
+	if a.rwTimeout > 0 {
+		dl = time.Now().Add(a.rwTimeout)
+	}
+	if err := a.b.Write(p, dl); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// SetWriteDeadline is the Batcher's to set, per batch.
+func (a *asyncConn) SetWriteDeadline(time.Time) error { return nil }
+
+// asyncTask is one out-of-order request: its connection and a pooled copy
+// of its whole frame.
+type asyncTask struct {
+	sc    *serverConn
+	frame *[]byte
+}
+
+var frameBufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// handleAsync serves an out-of-order request whose whole frame is frame
+// (copied: the caller's bytes may be reused at once). A reply that would
+// close the connection (an undecodable call) leaves it open instead: the
+// other calls on a multiplexed connection are still good.
+func (s *Server) handleAsync(sc *serverConn, frame []byte) {
+	sc.mu.Lock()
+	if sc.out.Conn == nil {
+		sc.out.Conn, sc.out.b.Conn, sc.out.rwTimeout = sc.nc, sc.nc, s.cfg.rwTimeout
+	}
+	sc.mu.Unlock()
+	fp := frameBufPool.Get().(*[]byte)
+	*fp = append((*fp)[:0], frame...)
+	sc.async.Add(1)
+	s.workers.run(s, asyncTask{sc, fp})
+}
+
+// serveAsync is a worker's part of handleAsync.
+func (s *Server) serveAsync(t asyncTask) {
+	sc := t.sc
+	defer sc.async.Done()
+	var m transport.Message
+	if _, err := transport.ParseMessage(*t.frame, &m, s.cfg.maxFrame); err == nil {
+		bp := frameBufPool.Get().(*[]byte)
+		*bp, _ = s.handle(&sc.out, &m, (*bp)[:0])
+		putFrameBuf(bp)
+	}
+	putFrameBuf(t.frame)
+	if draining, idle := sc.end(s); draining && idle {
+		// Shutting down and this was the last call: nothing else will end
+		// the connection (its reader may be waiting for input).
+		_ = sc.nc.Close()
+	}
+}
+
+func putFrameBuf(bp *[]byte) {
+	if cap(*bp) > 64<<10 {
+		*bp = nil
+	}
+	frameBufPool.Put(bp)
+}
+
+// workerPool keeps goroutines for out-of-order requests, so that a request
+// neither starts a goroutine nor grows a fresh stack (a handler's stack
+// grows past the initial size, and copying it cost more than the rest of
+// a small call). Idle workers wait for work until the server shuts down.
+type workerPool struct {
+	mu     sync.Mutex // guards the fields below
+	idle   []chan asyncTask
+	closed bool
+}
+
+// maxIdleWorkers bounds the workers kept waiting; more start when more
+// requests run at once, and exit after theirs.
+const maxIdleWorkers = 256
+
+func (p *workerPool) run(s *Server, t asyncTask) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w <- t
+		return
+	}
+	p.mu.Unlock()
+	go p.work(s, make(chan asyncTask, 1), t)
+}
+
+func (p *workerPool) work(s *Server, w chan asyncTask, t asyncTask) {
+	for t.sc != nil {
+		s.serveAsync(t)
+		p.mu.Lock()
+		if p.closed || len(p.idle) >= maxIdleWorkers {
+			p.mu.Unlock()
+			return
+		}
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
+		t = <-w
+	}
+}
+
+// stop dismisses the idle workers; busy ones exit after their request.
+func (p *workerPool) stop() {
+	p.mu.Lock()
+	p.closed = true
+	for _, w := range p.idle {
+		w <- asyncTask{}
+	}
+	p.idle = nil
+	p.mu.Unlock()
+}
