@@ -26,10 +26,12 @@ func (o muxOption) String() string              { return "WithMuxConnection(" + 
 // them; a reply or Kitex's shutdown control frame carrying crrst retires
 // the connection (new calls dial another; it closes when its calls end).
 //
-// A server that handles a connection's requests in order (Kite's, Kitex's
-// default, Apache Thrift's) answers pipelined calls one after another, so
-// a slow call delays those behind it on its connection: use it for many
-// short calls. n < 1 means 1.
+// Kite's server, like Kitex's with WithMuxTransport, serves such TTHeader
+// requests concurrently and answers each when it is done. A server that
+// handles a connection's requests in order (over Framed, Kitex's default
+// server, Apache Thrift's) answers pipelined calls one after another, so
+// there a slow call delays those behind it on its connection. n < 1
+// means 1.
 func WithMuxConnection(n int) ClientOption {
 	if n < 1 {
 		n = 1

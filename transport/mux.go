@@ -28,9 +28,10 @@ var ErrMuxClosed = errors.New("transport: multiplexed connection closed")
 // Callers pipeline on one connection, so the server sees several requests
 // per read and can send several replies per write; this is where a
 // poller-based server gains most. A server that handles a connection's
-// requests one after another (Kite's, Kitex's default, Apache Thrift's)
-// answers them in order, so one slow call delays the calls queued behind
-// it on the same connection.
+// requests one after another (Kitex's default, Apache Thrift's; Kite's
+// over Framed) answers them in order, so one slow call delays the calls
+// queued behind it on the same connection; Kite's and Kitex's mux servers
+// serve TTHeader requests flagged SupportOutOfOrder concurrently.
 //
 // A MuxConn is safe for concurrent use.
 type MuxConn struct {
