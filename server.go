@@ -144,6 +144,18 @@ func (sc *serverConn) closeWhenIdle(close func()) {
 	close()
 }
 
+// closeForShutdownLocked closes an idle connection of a shutting-down
+// server, telling a mux client first with Kitex's control frame, as
+// Kitex's mux server does (best effort: an idle connection's socket has
+// room). The caller holds sc.mu.
+func (sc *serverConn) closeForShutdownLocked() {
+	if sc.mux {
+		_ = sc.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _ = sc.nc.Write(muxControlFrame)
+	}
+	_ = sc.nc.Close()
+}
+
 // muxControlFrame is what Kitex's mux server sends every connection when
 // it shuts down (WIRE.md §7.3): TTHeader sequence id 0 carrying crrst and a
 // REPLY "none". A mux client then stops sending on the connection.
@@ -335,13 +347,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sc.mu.Lock()
 		if sc.active == 0 {
 			sc.dead = true
-			if sc.mux {
-				// Tell a mux client, as Kitex's mux server does (best
-				// effort: an idle connection's socket has room).
-				_ = sc.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-				_, _ = sc.nc.Write(muxControlFrame)
-			}
-			_ = sc.nc.Close()
+			sc.closeForShutdownLocked()
 		}
 		sc.mu.Unlock()
 	}

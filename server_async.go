@@ -76,7 +76,9 @@ func (s *Server) serveAsync(t asyncTask) {
 	if draining, idle := sc.end(s); draining && idle {
 		// Shutting down and this was the last call: nothing else will end
 		// the connection (its reader may be waiting for input).
-		_ = sc.nc.Close()
+		sc.mu.Lock()
+		sc.closeForShutdownLocked()
+		sc.mu.Unlock()
 	}
 }
 
