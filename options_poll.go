@@ -26,7 +26,7 @@ func (o pollerOption) String() string {
 // through net. Where epoll.Supported is false the poller itself runs over
 // net. The default differs by side, each the faster one measured
 // (BENCHMARKS.md, "epoll vs net"): servers use epoll.Default() on Linux
-// (ahead from 100 concurrent callers up, at a third of the memory per idle
+// (ahead from 100 concurrent callers up, at about a quarter of the memory per idle
 // connection) and net elsewhere; clients use net, whose direct hand-off to
 // the runtime's poller makes one call at a time about 1.7× faster than the
 // poller's extra goroutine hop — except clients with WithMuxConnection,
@@ -36,7 +36,7 @@ func WithPoller(p *epoll.Poller) Option { return pollerOption{p} }
 
 // pollerDefault returns the poller used without WithPoller: epoll.Default()
 // on Linux, where BENCHMARKS.md ("epoll vs net") measured it ahead under
-// concurrency and at a third of the memory per idle connection; nil (the
+// concurrency and at about a quarter of the memory per idle connection; nil (the
 // net path) elsewhere, where it is not measured yet. Tests replace it to
 // run the suite on either path.
 var pollerDefault = func() *epoll.Poller {
