@@ -187,3 +187,39 @@ func BenchmarkClientCallParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallParallelMux is 100 goroutines calling a Kite server in the
+// same process over WithMuxConnection(2): over TTHeader the server serves
+// the calls out of order on its workers, over Framed in order with
+// batched replies.
+func BenchmarkCallParallelMux(b *testing.B) {
+	for _, f := range []transport.Framing{transport.TTHeaderFramed, transport.Framed} {
+		b.Run(f.String(), func(b *testing.B) {
+			srv := kite.NewServer()
+			if err := srv.Register(echoserver.NewServiceInfo(), &handler{}); err != nil {
+				b.Fatal(err)
+			}
+			ln, _ := net.Listen("tcp", "127.0.0.1:0")
+			go srv.Serve(ln)
+			defer srv.Shutdown(context.Background())
+			c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(ln.Addr().String()), kite.WithTransport(f), kite.WithMuxConnection(2))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			req := &echo.Request{Action: "echo", Msg: msg1K}
+			ctx := context.Background()
+			b.SetParallelism((100 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := c.Echo(ctx, req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

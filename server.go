@@ -410,7 +410,7 @@ func (s *Server) serveConn(sc *serverConn) {
 			return
 		}
 		if outOfOrder {
-			s.handleAsync(sc, append([]byte(nil), rd.Frame()...))
+			s.handleAsync(sc, rd.Frame()) // copies the frame
 			continue
 		}
 		var closeConn bool

@@ -40,11 +40,19 @@ func (a *asyncConn) SetWriteDeadline(time.Time) error { return nil }
 // asyncTask is one out-of-order request: its connection and a pooled copy
 // of its whole frame.
 type asyncTask struct {
-	sc    *serverConn
-	frame *[]byte
+	sc  *serverConn
+	req *asyncReq
 }
 
-var frameBufPool = sync.Pool{New: func() any { return new([]byte) }}
+// asyncReq holds an out-of-order request's frame and, once parsed, its
+// message; pooled with their capacity.
+type asyncReq struct {
+	frame []byte
+	msg   transport.Message
+	wbuf  []byte // the reply is encoded here
+}
+
+var asyncReqPool = sync.Pool{New: func() any { return new(asyncReq) }}
 
 // handleAsync serves an out-of-order request whose whole frame is frame
 // (copied: the caller's bytes may be reused at once). A reply that would
@@ -56,23 +64,28 @@ func (s *Server) handleAsync(sc *serverConn, frame []byte) {
 		sc.out.Conn, sc.out.b.Conn, sc.out.rwTimeout = sc.nc, sc.nc, s.cfg.rwTimeout
 	}
 	sc.mu.Unlock()
-	fp := frameBufPool.Get().(*[]byte)
-	*fp = append((*fp)[:0], frame...)
+	r := asyncReqPool.Get().(*asyncReq)
+	r.frame = append(r.frame[:0], frame...)
 	sc.async.Add(1)
-	s.workers.run(s, asyncTask{sc, fp})
+	s.workers.run(s, asyncTask{sc, r})
 }
 
 // serveAsync is a worker's part of handleAsync.
 func (s *Server) serveAsync(t asyncTask) {
-	sc := t.sc
+	sc, r := t.sc, t.req
 	defer sc.async.Done()
-	var m transport.Message
-	if _, err := transport.ParseMessage(*t.frame, &m, s.cfg.maxFrame); err == nil {
-		bp := frameBufPool.Get().(*[]byte)
-		*bp, _ = s.handle(&sc.out, &m, (*bp)[:0])
-		putFrameBuf(bp)
+	if _, err := transport.ParseMessage(r.frame, &r.msg, s.cfg.maxFrame); err == nil {
+		r.wbuf, _ = s.handle(&sc.out, &r.msg, r.wbuf[:0])
 	}
-	putFrameBuf(t.frame)
+	r.msg.Body = nil
+	r.msg.Header.Reset()
+	if cap(r.frame) > 64<<10 {
+		r.frame = nil
+	}
+	if cap(r.wbuf) > 64<<10 {
+		r.wbuf = nil
+	}
+	asyncReqPool.Put(r)
 	if draining, idle := sc.end(s); draining && idle {
 		// Shutting down and this was the last call: nothing else will end
 		// the connection (its reader may be waiting for input).
@@ -80,13 +93,6 @@ func (s *Server) serveAsync(t asyncTask) {
 		sc.closeForShutdownLocked()
 		sc.mu.Unlock()
 	}
-}
-
-func putFrameBuf(bp *[]byte) {
-	if cap(*bp) > 64<<10 {
-		*bp = nil
-	}
-	frameBufPool.Put(bp)
 }
 
 // workerPool keeps goroutines for out-of-order requests, so that a request

@@ -245,10 +245,9 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 			return
 		}
 		if outOfOrder {
-			frame := append([]byte(nil), b[:size]...)
+			s.handleAsync(sc, b[:size]) // copies the frame
 			c.Skip(size)
 			c.Release()
-			s.handleAsync(sc, frame)
 			continue
 		}
 		var closeConn bool
