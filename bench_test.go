@@ -22,14 +22,8 @@ var msg1K = strings.Repeat("abcdefghijklmnopqrstuvwxyz", 40)[:1024]
 func BenchmarkCall(b *testing.B) {
 	for _, f := range []transport.Framing{transport.Framed, transport.TTHeaderFramed} {
 		b.Run(f.String(), func(b *testing.B) {
-			srv := kite.NewServer()
-			if err := srv.Register(echoserver.NewServiceInfo(), &handler{}); err != nil {
-				b.Fatal(err)
-			}
-			ln, _ := net.Listen("tcp", "127.0.0.1:0")
-			go srv.Serve(ln)
-			defer srv.Shutdown(context.Background())
-			c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(ln.Addr().String()), kite.WithTransport(f))
+			_, addr := startServer(b, &handler{})
+			c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(f))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -195,14 +189,8 @@ func BenchmarkClientCallParallel(b *testing.B) {
 func BenchmarkCallParallelMux(b *testing.B) {
 	for _, f := range []transport.Framing{transport.TTHeaderFramed, transport.Framed} {
 		b.Run(f.String(), func(b *testing.B) {
-			srv := kite.NewServer()
-			if err := srv.Register(echoserver.NewServiceInfo(), &handler{}); err != nil {
-				b.Fatal(err)
-			}
-			ln, _ := net.Listen("tcp", "127.0.0.1:0")
-			go srv.Serve(ln)
-			defer srv.Shutdown(context.Background())
-			c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(ln.Addr().String()), kite.WithTransport(f), kite.WithMuxConnection(2))
+			_, addr := startServer(b, &handler{})
+			c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(f), kite.WithMuxConnection(2))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -90,7 +90,7 @@ func leakCheck(t *testing.T) {
 }
 
 // startServer serves h on 127.0.0.1:0 until the test ends.
-func startServer(t *testing.T, h echoserver.Handler, opts ...kite.ServerOption) (*kite.Server, string) {
+func startServer(t testing.TB, h echoserver.Handler, opts ...kite.ServerOption) (*kite.Server, string) {
 	t.Helper()
 	srv := kite.NewServer(opts...)
 	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
