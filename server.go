@@ -410,7 +410,7 @@ func (s *Server) serveConn(sc *serverConn) {
 			return
 		}
 		if outOfOrder {
-			s.handleAsync(sc, rd.Frame()) // copies the frame
+			s.handleAsync(sc, rd.Frame(), &msg) // copies both
 			continue
 		}
 		var closeConn bool

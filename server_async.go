@@ -1,6 +1,7 @@
 package kite
 
 import (
+	"bytes"
 	"net"
 	"sync"
 	"time"
@@ -47,18 +48,20 @@ type asyncTask struct {
 // asyncReq holds an out-of-order request's frame and, once parsed, its
 // message; pooled with their capacity.
 type asyncReq struct {
-	frame []byte
-	msg   transport.Message
-	wbuf  []byte // the reply is encoded here
+	frame  []byte
+	msg    transport.Message
+	parsed bool   // msg holds the frame's message
+	wbuf   []byte // the reply is encoded here
 }
 
 var asyncReqPool = sync.Pool{New: func() any { return new(asyncReq) }}
 
 // handleAsync serves an out-of-order request whose whole frame is frame
-// (copied: the caller's bytes may be reused at once). A reply that would
-// close the connection (an undecodable call) leaves it open instead: the
-// other calls on a multiplexed connection are still good.
-func (s *Server) handleAsync(sc *serverConn, frame []byte) {
+// and whose message, parsed from it, is m (both are copied: the caller's
+// bytes may be reused at once). A reply that would close the connection
+// (an undecodable call) leaves it open instead: the other calls on a
+// multiplexed connection are still good.
+func (s *Server) handleAsync(sc *serverConn, frame []byte, m *transport.Message) {
 	sc.mu.Lock()
 	if sc.out.Conn == nil {
 		sc.out.Conn, sc.out.b.Conn, sc.out.rwTimeout = sc.nc, sc.nc, s.cfg.rwTimeout
@@ -66,15 +69,41 @@ func (s *Server) handleAsync(sc *serverConn, frame []byte) {
 	sc.mu.Unlock()
 	r := asyncReqPool.Get().(*asyncReq)
 	r.frame = append(r.frame[:0], frame...)
+	r.parsed = copyMessage(&r.msg, m, r.frame)
 	sc.async.Add(1)
 	s.workers.run(s, asyncTask{sc, r})
+}
+
+// copyMessage makes dst m with its body in frame, a copy of m's frame,
+// reusing dst's header slices (m's header strings are copies already, not
+// views of the input). The body is the frame's tail in every framing; if
+// it is not (it would be a bug), it reports false and the worker parses
+// the frame again.
+func copyMessage(dst, m *transport.Message, frame []byte) bool {
+	off := len(frame) - len(m.Body)
+	if off < 0 || !bytes.Equal(frame[off:], m.Body) {
+		return false
+	}
+	h := &dst.Header
+	ints, strs, tr := h.Ints, h.Strs, h.Transforms
+	*dst = *m
+	dst.Header.Ints = append(ints[:0], m.Header.Ints...)
+	dst.Header.Strs = append(strs[:0], m.Header.Strs...)
+	dst.Header.Transforms = append(tr[:0], m.Header.Transforms...)
+	dst.Body = frame[off:]
+	return true
 }
 
 // serveAsync is a worker's part of handleAsync.
 func (s *Server) serveAsync(t asyncTask) {
 	sc, r := t.sc, t.req
 	defer sc.async.Done()
-	if _, err := transport.ParseMessage(r.frame, &r.msg, s.cfg.maxFrame); err == nil {
+	ok := r.parsed
+	if !ok {
+		_, err := transport.ParseMessage(r.frame, &r.msg, s.cfg.maxFrame)
+		ok = err == nil
+	}
+	if ok {
 		r.wbuf, _ = s.handle(&sc.out, &r.msg, r.wbuf[:0])
 	}
 	r.msg.Body = nil

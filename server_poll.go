@@ -245,7 +245,7 @@ func (pc *pollConn) serve(c *epoll.Conn) {
 			return
 		}
 		if outOfOrder {
-			s.handleAsync(sc, b[:size]) // copies the frame
+			s.handleAsync(sc, b[:size], &ps.msg) // copies both
 			c.Skip(size)
 			c.Release()
 			continue
