@@ -112,6 +112,19 @@ func TestMuxConnection(t *testing.T) {
 			t.Fatalf("after errors: %v %v", resp, err)
 		}
 	})
+	t.Run("metainfo", func(t *testing.T) {
+		// Served out of order: the worker sees the request's TTHeader.
+		ctx := kite.WithValue(context.Background(), "k1", "v1")
+		ctx = kite.WithPersistentValue(ctx, "pk1", "pv1")
+		ctx = kite.WithBackwardValues(ctx)
+		resp, err := cli.Echo(ctx, &echo.Request{Action: "meta"})
+		if err != nil || resp.Msg != "v1,pv1" {
+			t.Fatalf("metainfo: %+v %v", resp, err)
+		}
+		if bw := kite.RecvBackwardValues(ctx); bw["bkey"] != "bval" {
+			t.Fatalf("backward values %v", bw)
+		}
+	})
 	t.Run("timeout then reuse", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancel()
