@@ -183,7 +183,6 @@ func (l *loop) run(sp *sysPoller) {
 		batch     []ready
 		lastSweep = time.Now()
 		until     time.Time // the deadline poll was given
-		stop      bool
 	)
 	// handle dispatches a batch; true ends the poll call, to stop the loop
 	// or to give it a new deadline.
@@ -191,8 +190,7 @@ func (l *loop) run(sp *sysPoller) {
 		l.mu.Lock()
 		if l.count == 0 {
 			l.mu.Unlock()
-			stop = true
-			return true
+			return true // run decides, under l.mu, whether to stop
 		}
 		batch = batch[:0]
 		for i := 0; i < n; i++ {
@@ -243,7 +241,9 @@ func (l *loop) run(sp *sysPoller) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		l.mu.Lock()
-		if stop || l.count == 0 {
+		// Stop only if still empty: a connection added since handle saw
+		// none was registered with this sp and needs this loop.
+		if l.count == 0 {
 			l.sp = nil
 			l.running = false
 			l.setLive(false)
@@ -614,6 +614,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		}
 	}
 	var first error
+	addr := &net.TCPAddr{Port: port}
 	for _, ip := range ips {
 		if ip4 := ip.To4(); ip4 != nil && network != "tcp6" {
 			ip = ip4
@@ -621,6 +622,9 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 			continue
 		}
 		raddr := &net.TCPAddr{IP: ip, Port: port}
+		if first == nil {
+			addr = raddr // the address the error names
+		}
 		c, err := d.dial(ctx, raddr)
 		if err == nil {
 			return c, nil
@@ -635,7 +639,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if first == nil {
 		first = errors.New("no suitable address")
 	}
-	return nil, &net.OpError{Op: "dial", Net: network, Addr: &net.TCPAddr{Port: port}, Err: first}
+	return nil, &net.OpError{Op: "dial", Net: network, Addr: addr, Err: first}
 }
 
 func (d *Dialer) dial(ctx context.Context, raddr *net.TCPAddr) (*Conn, error) {

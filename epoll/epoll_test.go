@@ -423,3 +423,49 @@ func TestEnqueueSpansBlocks(t *testing.T) {
 		t.Fatal("bytes differ")
 	}
 }
+
+// TestDialAfterLastClose closes a poller's only connection and dials the
+// next at once, many times: the new connection must not be registered with
+// a loop that is stopping (it would never see its connect complete).
+func TestDialAfterLastClose(t *testing.T) {
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	noLeaks(t) // after the runtime's own poller exists
+	go func() {
+		for {
+			c, err := nl.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // not io.Copy: its splice pipes stay pooled, as fds
+				var b [64]byte
+				for {
+					n, err := c.Read(b[:])
+					if err != nil {
+						break
+					}
+					if _, err := c.Write(b[:n]); err != nil {
+						break
+					}
+				}
+				c.Close()
+			}()
+		}
+	}()
+	p := New(1)
+	b := []byte{7}
+	for i := 0; i < 3000; i++ {
+		c := dial(t, p, nl.Addr().String())
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.ReadFull(c, b); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		c.Close()
+	}
+}
