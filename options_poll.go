@@ -60,7 +60,7 @@ var clientPollerDefault = func() *epoll.Poller { return nil }
 
 // muxPollerDefault is the poller of WithMuxConnection clients without
 // WithPoller: the servers' default (epoll on Linux), which measured
-// 1.15–1.18× the net path's qps for pipelined calls from 100 callers up
+// 1.14–1.19× the net path's qps for pipelined calls from 100 callers up
 // and level at one (BENCHMARKS.md, "Client path for pipelined calls").
 var muxPollerDefault = func() *epoll.Poller { return pollerDefault() }
 

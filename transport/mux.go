@@ -35,9 +35,8 @@ var ErrMuxClosed = errors.New("transport: multiplexed connection closed")
 //
 // A MuxConn is safe for concurrent use.
 type MuxConn struct {
-	nc   net.Conn
-	rd   *Reader
-	addr string
+	nc net.Conn
+	rd *Reader
 
 	w Batcher // writes the requests
 
@@ -63,8 +62,8 @@ type MuxCall struct {
 	err error
 }
 
-func newMuxConn(nc net.Conn, addr string, maxFrame int) *MuxConn {
-	mc := &MuxConn{nc: nc, rd: NewReader(nc, maxFrame), addr: addr, calls: make(map[int32]*MuxCall), done: make(chan struct{})}
+func newMuxConn(nc net.Conn, maxFrame int) *MuxConn {
+	mc := &MuxConn{nc: nc, rd: NewReader(nc, maxFrame), calls: make(map[int32]*MuxCall), done: make(chan struct{})}
 	mc.w.Conn = nc
 	go mc.readLoop()
 	return mc
@@ -366,7 +365,7 @@ func (p *MuxPool) Get(ctx context.Context, addr string) (*MuxConn, error) {
 			if tc, ok := nc.(*net.TCPConn); ok {
 				_ = tc.SetNoDelay(true)
 			}
-			mc = newMuxConn(nc, addr, p.maxFrame)
+			mc = newMuxConn(nc, p.maxFrame)
 		}
 		p.mu.Lock()
 		s.dial[i] = nil
