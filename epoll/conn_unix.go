@@ -41,13 +41,21 @@ type loop struct {
 
 	wmu     sync.Mutex // guards the fields below
 	workers []*worker  // idle workers, the most recently used last
+	spare   int        // fewest idle workers since the last trim
 	live    bool       // the loop runs; workers may wait for work
 }
 
 // maxIdleWorkers bounds the workers a loop keeps waiting for handler runs;
 // more are started when more connections have input at once, and exit
-// after their run.
-const maxIdleWorkers = 128
+// after their run. It is high because a worker started for a burst costs
+// a goroutine start and stack growth per run, which at 1,000 busy
+// connections measured several per cent of the server's time; the workers
+// a burst leaves idle are dismissed by trimWorkers within two trimEvery.
+const maxIdleWorkers = 1024
+
+// trimEvery is how often a loop dismisses the workers that were not needed
+// since its last look.
+const trimEvery = time.Second
 
 // worker is a goroutine that runs handlers for its loop's connections, one
 // run after another, so that a handler run does not start a goroutine and
@@ -71,6 +79,7 @@ func (c *Conn) startRun(h func(*Conn)) {
 		w := l.workers[n-1]
 		l.workers[n-1] = nil
 		l.workers = l.workers[:n-1]
+		l.spare = min(l.spare, n-1)
 		l.wmu.Unlock()
 		w.next <- task{c, h}
 		return
@@ -93,6 +102,21 @@ func (l *loop) work(w *worker, t task) {
 	}
 }
 
+// trimWorkers dismisses the workers that stayed idle since the last trim
+// (the oldest, at the bottom of the list).
+func (l *loop) trimWorkers() {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	n := l.spare
+	for i := 0; i < n; i++ {
+		l.workers[i].next <- task{}
+	}
+	m := copy(l.workers, l.workers[n:])
+	clear(l.workers[m:])
+	l.workers = l.workers[:m]
+	l.spare = m
+}
+
 // setLive records whether the loop runs; stopping it dismisses its idle
 // workers.
 func (l *loop) setLive(live bool) {
@@ -103,7 +127,7 @@ func (l *loop) setLive(live bool) {
 			w.next <- task{}
 			l.workers[i] = nil
 		}
-		l.workers = nil
+		l.workers, l.spare = nil, 0
 	}
 	l.wmu.Unlock()
 }
@@ -182,8 +206,25 @@ func (l *loop) run(sp *sysPoller) {
 	var (
 		batch     []ready
 		lastSweep = time.Now()
+		lastTrim  = lastSweep
 		until     time.Time // the deadline poll was given
 	)
+	// timers runs the sweep and the trim that are due; true means the
+	// poll deadline changes.
+	timers := func(now time.Time) bool {
+		changed := false
+		if l.idlers.Load() > 0 && now.Sub(lastSweep) >= sweepEvery {
+			lastSweep = now
+			l.sweep(now.UnixNano())
+			changed = true
+		}
+		if now.Sub(lastTrim) >= trimEvery {
+			lastTrim = now
+			l.trimWorkers()
+			changed = true
+		}
+		return changed
+	}
 	// handle dispatches a batch; true ends the poll call, to stop the loop
 	// or to give it a new deadline.
 	handle := func(n int) bool {
@@ -207,32 +248,34 @@ func (l *loop) run(sp *sysPoller) {
 		}
 		l.mu.Unlock()
 
+		// One clock read per batch: it dates the input for idle timeouts
+		// (a batch takes microseconds; timeouts are seconds).
+		now := time.Now()
 		for i := range batch {
 			e := &batch[i]
 			if e.r {
-				e.c.readable(e.hang)
+				e.c.readable(e.hang, now.UnixNano())
 			}
 			if e.w {
 				e.c.writable()
 			}
 			e.c = nil
 		}
-		if l.idlers.Load() > 0 {
-			if until.IsZero() {
-				return true // idle timeouts came: poll again with a deadline
-			}
-			if now := time.Now(); now.Sub(lastSweep) >= sweepEvery {
-				lastSweep = now
-				l.sweep(now.UnixNano())
-				return true
-			}
+		if timers(now) {
+			return true
 		}
-		return false
+		// A new idle timeout or the first idle workers need a deadline.
+		return until.IsZero() && (l.idlers.Load() > 0 || l.hasIdleWorkers())
 	}
 	for {
 		until = time.Time{}
 		if l.idlers.Load() > 0 {
 			until = lastSweep.Add(sweepEvery)
+		}
+		if l.hasIdleWorkers() {
+			if t := lastTrim.Add(trimEvery); until.IsZero() || t.Before(until) {
+				until = t
+			}
 		}
 		err := sp.poll(until, handle)
 		if err != nil && err != unix.EINTR {
@@ -252,13 +295,15 @@ func (l *loop) run(sp *sysPoller) {
 			return
 		}
 		l.mu.Unlock()
-		if l.idlers.Load() > 0 {
-			if now := time.Now(); now.Sub(lastSweep) >= sweepEvery {
-				lastSweep = now
-				l.sweep(now.UnixNano())
-			}
-		}
+		timers(time.Now())
 	}
+}
+
+// hasIdleWorkers reports whether workers wait for handler runs.
+func (l *loop) hasIdleWorkers() bool {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return len(l.workers) > 0
 }
 
 // sweep closes served connections idle past their timeout.
@@ -286,7 +331,7 @@ func (l *loop) sweep(now int64) {
 
 // readable is the loop's reaction to a read edge: move what the socket
 // holds into the input and wake its consumer.
-func (c *Conn) readable(hang bool) {
+func (c *Conn) readable(hang bool, now int64) {
 	if c.listening {
 		select {
 		case c.rdCh <- struct{}{}:
@@ -305,7 +350,7 @@ func (c *Conn) readable(hang bool) {
 	}
 	c.inMu.Lock()
 	if !c.paused && c.fillLocked(hang) {
-		c.lastActive.Store(time.Now().UnixNano())
+		c.lastActive.Store(now)
 		c.arrivedLocked()
 	}
 	c.inMu.Unlock()
@@ -679,7 +724,7 @@ func (d *Dialer) dial(ctx context.Context, raddr *net.TCPAddr) (*Conn, error) {
 			c.laddr = tcpAddr(sa)
 		}
 		c.connecting.Store(false)
-		c.readable(true) // bytes that came while connecting
+		c.readable(true, time.Now().UnixNano()) // bytes that came while connecting
 		return c, nil
 	}
 	for {
