@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -174,6 +175,7 @@ func (mc *MuxConn) write(frame []byte, deadline time.Time) error {
 // readLoop routes replies to their calls until the connection fails.
 func (mc *MuxConn) readLoop() {
 	var m Message
+	woken := 0 // callers woken since the loop last yielded
 	for {
 		err := mc.rd.ReadMessage(&m)
 		if err != nil {
@@ -207,8 +209,20 @@ func (mc *MuxConn) readLoop() {
 		mc.mu.Lock()
 		mc.closeIfDoneLocked()
 		mc.mu.Unlock()
+		if woken++; woken == yieldEvery {
+			// Let the woken callers run before waking more: past the
+			// runtime's local run queue (256) the oldest would wait in
+			// its global queue and run last.
+			woken = 0
+			runtime.Gosched()
+		}
 	}
 }
+
+// yieldEvery is how many callers the reader wakes before it yields; 64
+// measured the lowest tail latency of 16, 64 and 128 at 1,000 callers on
+// two connections (p99 6.9–7.5 ms against 8.5–8.6 ms without yielding).
+const yieldEvery = 64
 
 // replySeq is the sequence id a reply answers.
 func replySeq(m *Message) (int32, bool) {
