@@ -71,8 +71,8 @@ func (c *Client) invokeMux(ctx context.Context, ri *RPCInfo, req, res thrift.Str
 	if err != nil {
 		return err
 	}
+	ri.Sent = time.Now() // handed to the connection, which writes it now or with the next batch
 	err = mc.RoundTrip(ctx, call, ri.SeqID, buf, deadline, typ == thrift.Oneway)
-	ri.Sent = time.Now() // written or queued: RoundTrip does not say which
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:

@@ -328,6 +328,41 @@ func TestMiddlewareOrderAndRPCInfo(t *testing.T) {
 	}
 }
 
+// TestCallTimestamps checks RPCInfo's Start, Sent and Received as a
+// client middleware sees them after a call the server takes 200 ms over:
+// in order, with the server's time between Sent and Received.
+func TestCallTimestamps(t *testing.T) {
+	leakCheck(t)
+	_, addr := startServer(t, &handler{})
+	for _, tc := range []struct {
+		name string
+		opts []kite.ClientOption
+	}{
+		{"pooled", nil},
+		{"mux", []kite.ClientOption{kite.WithMuxConnection(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var start, sent, received time.Time
+			mw := func(next kite.Endpoint) kite.Endpoint {
+				return func(ctx context.Context, req, resp any) error {
+					err := next(ctx, req, resp)
+					ri := kite.RPCInfoFromContext(ctx)
+					start, sent, received = ri.Start, ri.Sent, ri.Received
+					return err
+				}
+			}
+			c := newClient(t, addr, append(tc.opts, kite.WithMiddleware(mw))...)
+			if _, err := c.Echo(context.Background(), &echo.Request{Action: "sleep"}); err != nil {
+				t.Fatal(err)
+			}
+			if sent.Before(start) || received.Sub(sent) < 150*time.Millisecond {
+				t.Errorf("Start %v, Sent +%v, Received +%v: want the server's 200 ms between Sent and Received",
+					start.Format(time.StampMicro), sent.Sub(start), received.Sub(start))
+			}
+		})
+	}
+}
+
 func TestGracefulShutdown(t *testing.T) {
 	leakCheck(t)
 	h := &handler{block: make(chan struct{}), started: make(chan struct{})}
