@@ -9,6 +9,7 @@ import (
 
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
+	"github.com/kite-rpc/kite/epoll"
 	"github.com/kite-rpc/kite/govern"
 	"github.com/kite-rpc/kite/kite_gen/echo"
 	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
@@ -89,6 +90,34 @@ func BenchmarkClientCall(b *testing.B) {
 		b.Run(f.String(), func(b *testing.B) {
 			addr := cannedServer(b, f, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
 			cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(f))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cli.Close()
+			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+			var res echoserver.EchoResult
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := cli.Call(ctx, "Echo", args, &res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkClientCallPath is BenchmarkClientCall/framed on each client
+// I/O path: one call at a time, the caller waiting for each reply.
+func BenchmarkClientCallPath(b *testing.B) {
+	for _, path := range []struct {
+		name string
+		p    *epoll.Poller
+	}{{"net", nil}, {"epoll", epoll.Default()}} {
+		b.Run(path.name, func(b *testing.B) {
+			addr := cannedServer(b, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+			cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(transport.Framed), kite.WithPoller(path.p))
 			if err != nil {
 				b.Fatal(err)
 			}

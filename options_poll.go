@@ -29,7 +29,9 @@ func (o pollerOption) String() string {
 // (ahead from 100 concurrent callers up, at about a quarter of the memory per idle
 // connection) and net elsewhere; clients use net, whose direct hand-off to
 // the runtime's poller makes one call at a time about 1.7× faster than the
-// poller's extra goroutine hop — except clients with WithMuxConnection,
+// poller's extra goroutine hop (the loop waking the caller also wakes an
+// idle P: two futex calls per call; BenchmarkClientCallPath) — except
+// clients with WithMuxConnection,
 // whose few shared connections measured faster on the poller, and use it
 // on Linux. The last value given wins.
 func WithPoller(p *epoll.Poller) Option { return pollerOption{p} }
