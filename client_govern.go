@@ -213,10 +213,15 @@ func (c *Client) attempt(ctx context.Context, ri *RPCInfo, args, result any, tri
 		}
 	}
 	ri.addr = addr
-	start := time.Now()
 	err := c.invoke(ctx, ri, args, result)
 	if ri.target == "" {
-		g.balancer.Done(addr, time.Since(start), err)
+		// The attempt's latency from the clocks the call already read:
+		// Start (set per attempt) and, for a reply, Received.
+		end := ri.Received
+		if end.Before(ri.Start) {
+			end = time.Now() // no reply (an error or oneway)
+		}
+		g.balancer.Done(addr, end.Sub(ri.Start), err)
 	}
 	if br != nil {
 		br.Record(tk, err)

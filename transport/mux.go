@@ -200,15 +200,18 @@ func (mc *MuxConn) readLoop() {
 		mc.mu.Lock()
 		call := mc.calls[seq]
 		delete(mc.calls, seq)
+		// A retired connection closes after its last reply is delivered
+		// (closing frees the reader's buffer the reply is copied from).
+		last := call != nil && mc.retired && len(mc.calls) == 0 && mc.err == nil
 		mc.mu.Unlock()
 		if call == nil {
 			continue // the caller gave up: a late reply
 		}
 		call.Reply = append(call.Reply[:0], mc.rd.Frame()...)
 		call.ch <- struct{}{}
-		mc.mu.Lock()
-		mc.closeIfDoneLocked()
-		mc.mu.Unlock()
+		if last {
+			_ = mc.nc.Close() // the next read fails and finishes the close
+		}
 		if woken++; woken == yieldEvery {
 			// Let the woken callers run before waking more: past the
 			// runtime's local run queue (256) the oldest would wait in
