@@ -3,6 +3,7 @@ package kite_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -272,4 +273,57 @@ func ttFrame(t *testing.T, b []byte, flags uint16, seq int32, req *echo.Request)
 	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: req})
 	transport.EndFrame(b, start, transport.TTHeader)
 	return b
+}
+
+// TestMeshHeaderRequest sends requests behind a MeshHeader (WIRE.md §2.4,
+// what a mesh proxy puts before a Framed or Buffered message): the server
+// reads the metainfo in its key-values and answers in the inner framing,
+// without a MeshHeader, as Kitex does.
+func TestMeshHeaderRequest(t *testing.T) {
+	leakCheck(t)
+	_, addr := startServer(t, &handler{})
+	for _, f := range []transport.Framing{transport.Framed, transport.Buffered} {
+		t.Run(f.String(), func(t *testing.T) {
+			inner, _ := transport.BeginFrame(nil, f, nil)
+			inner = thrift.AppendMessageBegin(inner, thrift.Binary, "Echo", thrift.Call, 7)
+			inner = thrift.Append(inner, thrift.Binary, &echoserver.EchoArgs{Req: &echo.Request{Action: "meta"}})
+			transport.EndFrame(inner, 0, f)
+			var info []byte
+			info = binary.BigEndian.AppendUint16(info, 2)
+			for _, s := range []string{ttheader.PrefixTransient + "k1", "v1", ttheader.PrefixPersistent + "pk1", "pv1"} {
+				info = binary.BigEndian.AppendUint16(info, uint16(len(s)))
+				info = append(info, s...)
+			}
+			req := binary.BigEndian.AppendUint16([]byte{0xFF, 0xAF}, uint16(len(info)))
+			req = append(append(req, info...), inner...)
+
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Write(req); err != nil {
+				t.Fatal(err)
+			}
+			var m transport.Message
+			if err := transport.NewReader(c, 0).ReadMessage(&m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Framing != f || m.Mesh {
+				t.Errorf("reply framing %v, mesh %v; want %v without a MeshHeader", m.Framing, m.Mesh, f)
+			}
+			_, typ, seq, k, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
+			if err != nil || typ != thrift.Reply || seq != 7 {
+				t.Fatalf("reply type %v seq %d: %v", typ, seq, err)
+			}
+			var res echoserver.EchoResult
+			if _, err := thrift.Consume(m.Body[k:], thrift.Binary, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Success == nil || res.Success.Msg != "v1,pv1" {
+				t.Errorf("metainfo the handler saw: %+v, want v1,pv1", res.Success)
+			}
+		})
+	}
 }

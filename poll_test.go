@@ -14,7 +14,7 @@ var pollerKeyTests = []string{
 	"TestMetainfo", "TestOneway", "TestMiddlewareOrderAndRPCInfo", "TestGracefulShutdown",
 	"TestMultipleServices", "TestConcurrentCalls", "TestClientErrors", "TestServerMaxConnections",
 	"TestPipelinedRequests", "TestMuxConnection", "TestShutdownAnswersPipelined", "TestMuxServerOutOfOrder",
-	"TestAcceptBacksOffWhenOutOfFDs", "TestCallTimestamps", "TestServerSurvivesHostileClients",
+	"TestAcceptBacksOffWhenOutOfFDs", "TestCallTimestamps", "TestServerSurvivesHostileClients", "TestMeshHeaderRequest",
 }
 
 // TestPollerModes runs the key tests of this package with the epoll poller

@@ -605,10 +605,15 @@ func (s *Server) invokeHandler(ctx context.Context, args, result any) error {
 }
 
 // handlerContext builds a handler's context from a request: its RPCInfo,
-// the metainfo and, from TTHeader int key 12, the caller's deadline. cancel
-// is nil when no deadline was set.
+// the metainfo (from TTHeader's or a MeshHeader's string keys) and, from
+// TTHeader int key 12, the caller's deadline. cancel is nil when no
+// deadline was set.
 func handlerContext(ri *RPCInfo, msg *transport.Message) (ctx context.Context, cancel context.CancelFunc) {
 	ctx = handlerBase{ri}
+	if msg.Mesh {
+		ri.meta = incoming(&msg.Header)
+		return ctx, nil
+	}
 	if !msg.Framing.HasTTHeader() {
 		return ctx, nil
 	}

@@ -28,6 +28,11 @@ type Message struct {
 	Payload Payload
 	// Header holds the TTHeader fields when Framing.HasTTHeader().
 	Header ttheader.Header
+	// Mesh reports that a MeshHeader (WIRE.md §2.4: a proxy's string
+	// key-values, magic 0xFFAF) came before the message; Header.Strs holds
+	// its key-values and Framing is that of the message inside (Framed or
+	// Buffered), which is how a server replies.
+	Mesh bool
 	// Body is the message without any framing: the Thrift envelope and
 	// struct, or the Kitex Protobuf envelope and message. It points into the
 	// Reader's buffer and is valid until the next ReadMessage.
@@ -149,6 +154,14 @@ func ParseMessage(b []byte, m *Message, max int) (int, error) {
 	if string(b[:8]) == "PRI * HT" {
 		return 0, ErrHTTP2Preface
 	}
+	if b[0] == 0xFF && b[1] == 0xAF {
+		return parseMesh(b, m, max)
+	}
+	return parseFramed(b, m, max)
+}
+
+// parseFramed parses a Framed message; b holds at least 8 bytes.
+func parseFramed(b []byte, m *Message, max int) (int, error) {
 	p, ok := sniffFramed(b)
 	if !ok {
 		return 0, invalid(b)
@@ -164,10 +177,81 @@ func ParseMessage(b []byte, m *Message, max int) (int, error) {
 	if len(b) < total {
 		return total, ErrNeedMore
 	}
-	m.Framing, m.Payload, m.Size = Framed, p, total
+	m.Framing, m.Payload, m.Size, m.Mesh = Framed, p, total, false
 	m.Header.Reset()
 	m.Body = b[4:total]
 	return total, nil
+}
+
+// parseMesh parses a MeshHeader and the Framed or Buffered message after
+// it: u16 magic 0xFFAF, u16 length of what follows, then a u16 count of
+// string key-values, each a u16-prefixed key and value. Kitex reads it and
+// never writes it; b holds at least 8 bytes.
+func parseMesh(b []byte, m *Message, max int) (int, error) {
+	hdr := 4 + int(binary.BigEndian.Uint16(b[2:]))
+	if hdr+8 > max {
+		return 0, ErrFrameTooLarge
+	}
+	if len(b) < hdr+8 {
+		return hdr + 8, ErrNeedMore // the header and the inner message's first bytes
+	}
+	inner := b[hdr:]
+	var n int
+	var err error
+	switch inner[0] {
+	case 0x80:
+		n, err = parseBuffered(inner, m, max-hdr, thrift.Binary, ThriftBinary)
+	case 0x82:
+		n, err = parseBuffered(inner, m, max-hdr, thrift.Compact, ThriftCompact)
+	default:
+		n, err = parseFramed(inner, m, max-hdr)
+	}
+	if err != nil {
+		if err == ErrNeedMore && n > 0 {
+			n += hdr
+		}
+		return n, err
+	}
+	if err := consumeMeshKVs(b[4:hdr], &m.Header); err != nil {
+		return 0, err
+	}
+	m.Mesh = true
+	m.Size = hdr + n
+	return hdr + n, nil
+}
+
+// consumeMeshKVs adds a MeshHeader's key-values to h's string keys.
+func consumeMeshKVs(b []byte, h *ttheader.Header) error {
+	bad := fmt.Errorf("%w: mesh header key-values overrun its length", ErrInvalidFrame)
+	if len(b) < 2 {
+		return bad
+	}
+	count := int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	str := func() (string, bool) {
+		if len(b) < 2 {
+			return "", false
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		if len(b) < 2+n {
+			return "", false
+		}
+		v := string(b[2 : 2+n])
+		b = b[2+n:]
+		return v, true
+	}
+	for i := 0; i < count; i++ {
+		k, ok := str()
+		if !ok {
+			return bad
+		}
+		v, ok := str()
+		if !ok {
+			return bad
+		}
+		h.SetStr(k, v)
+	}
+	return nil
 }
 
 // sniffFramed reports the payload of a Framed message from its first 8 bytes.
@@ -197,7 +281,7 @@ func parseBuffered(b []byte, m *Message, max int, proto thrift.Protocol, p Paylo
 	if n > max {
 		return 0, ErrFrameTooLarge
 	}
-	m.Framing, m.Payload, m.Size = Buffered, p, n
+	m.Framing, m.Payload, m.Size, m.Mesh = Buffered, p, n, false
 	m.Header.Reset()
 	m.Body = b[:n]
 	return n, nil
@@ -213,6 +297,7 @@ func parseTTHeader(b []byte, m *Message, max int) (int, error) {
 		return total, ErrNeedMore
 	}
 	frame := b[:total]
+	m.Mesh = false
 	off, flen, err := ttheader.ConsumeHeader(frame, &m.Header)
 	if err != nil {
 		return 0, fmt.Errorf("%w: ttheader: %v", ErrInvalidFrame, err)

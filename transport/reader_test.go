@@ -186,6 +186,8 @@ func FuzzReadMessage(f *testing.F) {
 		f.Add(readHex(f, p))
 	}
 	f.Add([]byte("PRI * HTTP/2.0"))
+	f.Add(meshFrame(readHex(f, "testdata/thrift_echo_framed.req.hex"), "k", "v"))
+	f.Add(meshFrame(readHex(f, "testdata/thrift_echo_buffered.req.hex")))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rd := NewReader(bytes.NewReader(in), 1<<16)
 		var m Message
