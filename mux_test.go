@@ -3,6 +3,7 @@ package kite_test
 import (
 	"context"
 	"errors"
+	"math/rand"
 	"net"
 	"strconv"
 	"sync"
@@ -427,6 +428,129 @@ func TestMuxServerOutOfOrder(t *testing.T) {
 		}
 		if m.Header.SeqID != want {
 			t.Fatalf("reply to %d, want %d first", m.Header.SeqID, want)
+		}
+	}
+}
+
+// TestMuxClientSurvivesHostileServer calls, over mux connections, a server
+// that answers in random order and also sends replies for unknown
+// sequence ids, duplicate replies, garbage, drops requests and closes
+// connections. Every call must end by its timeout with either its own
+// reply or an error (never another call's reply), and closing the client
+// must leave no goroutine behind.
+func TestMuxClientSurvivesHostileServer(t *testing.T) {
+	leakCheck(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	var conns sync.WaitGroup
+	go func() {
+		for i := int64(0); ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func(c net.Conn, rng *rand.Rand) {
+				defer conns.Done()
+				defer c.Close()
+				hostileMuxServe(c, rng)
+			}(c, rand.New(rand.NewSource(seed+i)))
+		}
+	}()
+	for _, f := range []transport.Framing{transport.Framed, transport.TTHeaderFramed} {
+		t.Run(f.String(), func(t *testing.T) {
+			cli := newClient(t, ln.Addr().String(), kite.WithMuxConnection(2), kite.WithTransport(f), kite.WithRPCTimeout(300*time.Millisecond))
+			var wg sync.WaitGroup
+			var ok, failed atomic.Int32
+			for g := 0; g < 50; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < 40; i++ {
+						msg := strconv.Itoa(g) + "/" + strconv.Itoa(i)
+						start := time.Now()
+						resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: msg})
+						if d := time.Since(start); d > 2*time.Second {
+							t.Errorf("a call took %v with a 300 ms timeout", d)
+						}
+						switch {
+						case err != nil:
+							failed.Add(1)
+						case resp.Msg != msg:
+							t.Errorf("call %s got the reply of %s", msg, resp.Msg)
+						default:
+							ok.Add(1)
+						}
+					}
+				}(g)
+			}
+			wg.Wait()
+			t.Logf("%d calls answered, %d failed", ok.Load(), failed.Load())
+			if ok.Load() == 0 || failed.Load() == 0 {
+				t.Errorf("%d answered, %d failed: the server's mix did not happen", ok.Load(), failed.Load())
+			}
+			cli.Close()
+		})
+	}
+	ln.Close()
+	conns.Wait()
+}
+
+// hostileMuxServe answers the requests on c, mostly correctly and in a
+// shuffled order, sometimes not at all or wrongly, until c fails.
+func hostileMuxServe(c net.Conn, rng *rand.Rand) {
+	rd := transport.NewReader(c, 0)
+	var pending [][]byte
+	for {
+		var m transport.Message
+		if err := rd.ReadMessage(&m); err != nil {
+			return
+		}
+		_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
+		if err != nil {
+			return
+		}
+		var args echoserver.EchoArgs
+		if _, err := thrift.Consume(m.Body[n:], thrift.Binary, &args); err != nil {
+			return
+		}
+		reply := func(seq int32, msg string) []byte {
+			h := &ttheader.Header{SeqID: seq}
+			b, _ := transport.BeginFrame(nil, m.Framing, h)
+			b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Reply, seq)
+			b = thrift.Append(b, thrift.Binary, &echoserver.EchoResult{Success: &echo.Response{Msg: msg}})
+			transport.EndFrame(b, 0, m.Framing)
+			return b
+		}
+		switch r := rng.Intn(100); {
+		case r < 80:
+			pending = append(pending, reply(seq, args.Req.Msg))
+		case r < 88:
+			pending = append(pending, reply(seq+1<<20, "not yours")) // an unknown sequence id
+		case r < 94:
+			b := reply(seq, args.Req.Msg)
+			pending = append(pending, b, b) // the same reply twice
+		case r < 96: // dropped: the call times out
+		case r < 98:
+			_, _ = c.Write([]byte("garbage!garbage!"))
+			return
+		default:
+			return // closed with calls waiting
+		}
+		if rng.Intn(3) == 0 { // flush what is pending, shuffled
+			rng.Shuffle(len(pending), func(i, j int) { pending[i], pending[j] = pending[j], pending[i] })
+			var out []byte
+			for _, b := range pending {
+				out = append(out, b...)
+			}
+			pending = pending[:0]
+			if _, err := c.Write(out); err != nil {
+				return
+			}
 		}
 	}
 }

@@ -34,6 +34,7 @@ type Conn struct {
 	eof         bool   // the peer closed its side
 	rdErr       error  // a read failed; no more input comes
 	paused      bool   // input reached the limit; reading waits for Release
+	bigReads    bool   // the last read overflowed its room: read into more blocks
 	limit       int    // input limit; 0 means defaultInputLimit
 	handler     func(*Conn)
 	onClose     func()
@@ -68,6 +69,8 @@ type Conn struct {
 }
 
 func (c *Conn) init() {
+	c.in.fb = pickShard()
+	c.out.fb = c.in.fb
 	c.rdCh = make(chan struct{}, 1)
 	c.wrCh = make(chan struct{}, 1)
 	c.closeCh = make(chan struct{})
@@ -384,7 +387,7 @@ func (c *Conn) flushLocked() error {
 			n -= k
 			if b.r == b.w && b.next != nil {
 				c.out.head = b.next
-				putBlock(b)
+				putBlock(c.out.fb, b)
 			}
 		}
 		if c.out.n == 0 {

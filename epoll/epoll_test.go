@@ -167,6 +167,41 @@ func TestFrameLargerThanABlock(t *testing.T) {
 	}
 }
 
+// TestFrameSizesAlternate sends frames of alternating sizes on one
+// connection, so its reads switch between one block and several (readv)
+// and back; every byte must arrive in order, on both sides.
+func TestFrameSizesAlternate(t *testing.T) {
+	noLeaks(t)
+	p := New(1)
+	_, addr := startEcho(t, p)
+	c := dial(t, p, addr)
+	defer c.Close()
+	sizes := []int{3, 40 << 10, 5, 2*blockSize - 4, 1, 4*blockSize + 100, 64, 200 << 10, 7}
+	var all []byte
+	var msgs []string
+	for i, n := range sizes {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte('a' + (i+j)%26)
+		}
+		msgs = append(msgs, string(b))
+		all = append(all, frame(string(b))...)
+	}
+	for _, together := range []bool{false, true} {
+		if together {
+			go c.Write(all)
+		}
+		for i, msg := range msgs {
+			if !together {
+				go c.Write(frame(msg))
+			}
+			if got := readFrame(t, c); got != msg {
+				t.Fatalf("together %v, frame %d (%d bytes): got %d bytes, differing", together, i, len(msg), len(got))
+			}
+		}
+	}
+}
+
 func TestPipelinedFramesInOneWrite(t *testing.T) {
 	noLeaks(t)
 	p := New(1)

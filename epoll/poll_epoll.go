@@ -194,4 +194,6 @@ func socketNB(family int) (int, error) {
 
 func writev(fd int, iov [][]byte) (int, error) { return unix.Writev(fd, iov) }
 
+func readv(fd int, iov [][]byte) (int, error) { return unix.Readv(fd, iov) }
+
 var _ = syscall.Errno(0)
