@@ -22,7 +22,7 @@ func TestTrimBlocks(t *testing.T) {
 		t.Fatalf("%d free blocks kept, want the cap %d", n, maxShardBlocks)
 	}
 	now := time.Now().UnixNano() + int64(time.Hour) // past any trim the loops did
-	trimBlocks(now, time.Second)                   // starts a period: low = what is free now
+	trimBlocks(now, time.Second)                    // starts a period: low = what is free now
 	// This period needs 20 blocks at once, then gives them back.
 	var used []*block
 	for i := 0; i < 20; i++ {
