@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -552,5 +553,46 @@ func hostileMuxServe(c net.Conn, rng *rand.Rand) {
 				return
 			}
 		}
+	}
+}
+
+// TestOutOfOrderWorkersTrimmed runs 400 out-of-order calls at once (each
+// on a worker of its own), then none: within a couple of seconds the
+// server keeps no more than its 256 standing workers.
+func TestOutOfOrderWorkersTrimmed(t *testing.T) {
+	leakCheck(t)
+	const burst = 400
+	h := &handler{block: make(chan struct{}), started: make(chan struct{}, burst)}
+	_, addr := startServer(t, h)
+	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
+	base := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	for i := 0; i < burst; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := cli.Echo(context.Background(), &echo.Request{Action: "block"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for i := 0; i < burst; i++ {
+		select {
+		case <-h.started:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d calls started", i, burst)
+		}
+	}
+	close(h.block)
+	wg.Wait()
+	if n := runtime.NumGoroutine() - base; n < burst-50 {
+		t.Fatalf("after the burst %d goroutines more than before; want about %d idle workers", n, burst)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine()-base > 256+10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines more than before the burst, 5 s after it", runtime.NumGoroutine()-base)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

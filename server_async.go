@@ -193,18 +193,27 @@ func (s *Server) serveAsync(t asyncTask) {
 // workerPool keeps goroutines for out-of-order requests, so that a request
 // neither starts a goroutine nor grows a fresh stack (a handler's stack
 // grows past the initial size, and copying it cost more than the rest of
-// a small call). Idle workers wait for work until the server shuts down.
+// a small call). Idle workers wait for work until the server shuts down;
+// beyond keptWorkers, those a whole second did not need are dismissed.
 type workerPool struct {
 	mu     sync.Mutex // guards the fields below
 	idle   []chan asyncTask
+	spare  int         // fewest idle workers since the last trim
+	trim   *time.Timer // runs trimIdle while more than keptWorkers wait
+	armed  bool        // trim is set
 	closed bool
 }
 
-// maxIdleWorkers bounds the workers kept waiting; more start when more
-// requests run at once, and exit after theirs. At 1,000 requests in
-// flight a bound of 256 started the rest afresh each time; with the flush
-// timer's goroutines, growing new stacks took 13 % of the server's time.
-const maxIdleWorkers = 1024
+const (
+	// maxIdleWorkers bounds the workers kept waiting; more start when more
+	// requests run at once, and exit after theirs. At 1,000 requests in
+	// flight a bound of 256 started the rest afresh each time; with the
+	// flush timer's goroutines, growing new stacks took 13 % of the
+	// server's time.
+	maxIdleWorkers = 1024
+	// keptWorkers is how many idle workers stay however long they wait.
+	keptWorkers = 256
+)
 
 func (p *workerPool) run(s *Server, t asyncTask) {
 	p.mu.Lock()
@@ -212,6 +221,7 @@ func (p *workerPool) run(s *Server, t asyncTask) {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
+		p.spare = min(p.spare, n-1)
 		p.mu.Unlock()
 		w <- t
 		return
@@ -229,8 +239,44 @@ func (p *workerPool) work(s *Server, w chan asyncTask, t asyncTask) {
 			return
 		}
 		p.idle = append(p.idle, w)
+		if len(p.idle) > keptWorkers && !p.armed {
+			p.armTrimLocked()
+		}
 		p.mu.Unlock()
 		t = <-w
+	}
+}
+
+// armTrimLocked has trimIdle run in a second, starting a trim period.
+func (p *workerPool) armTrimLocked() {
+	p.armed, p.spare = true, len(p.idle)
+	if p.trim == nil {
+		p.trim = time.AfterFunc(time.Second, p.trimIdle)
+	} else {
+		p.trim.Reset(time.Second)
+	}
+}
+
+// trimIdle dismisses the idle workers beyond keptWorkers that the last
+// second did not need (the oldest, at the bottom of the list).
+func (p *workerPool) trimIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.armed = false
+	if p.closed {
+		return
+	}
+	n := min(p.spare, len(p.idle)-keptWorkers)
+	for i := 0; i < n; i++ {
+		p.idle[i] <- asyncTask{}
+	}
+	if n > 0 {
+		m := copy(p.idle, p.idle[n:])
+		clear(p.idle[m:])
+		p.idle = p.idle[:m]
+	}
+	if len(p.idle) > keptWorkers {
+		p.armTrimLocked()
 	}
 }
 
@@ -242,5 +288,8 @@ func (p *workerPool) stop() {
 		w <- asyncTask{}
 	}
 	p.idle = nil
+	if p.trim != nil {
+		p.trim.Stop()
+	}
 	p.mu.Unlock()
 }
