@@ -74,6 +74,9 @@ func (a *asyncConn) SetWriteDeadline(time.Time) error { return nil }
 // flush sends the queued replies; when the peer leaves a batch's worth
 // unread, it waits (up to the write timeout) for the socket to take them.
 func (a *asyncConn) flush() error {
+	if a.armed.CompareAndSwap(true, false) {
+		a.t.Stop() // nothing left for it: under load it would fire every 50 µs
+	}
 	if err := a.ec.Flush(); err != nil {
 		return err
 	}
