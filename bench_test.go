@@ -84,91 +84,51 @@ func cannedServer(tb testing.TB, f transport.Framing, reply thrift.Struct) strin
 	return ln.Addr().String()
 }
 
+// benchClientCalls measures the client side of 1 KiB calls, one at a
+// time, against a canned server of framing f.
+func benchClientCalls(b *testing.B, f transport.Framing, opts ...kite.ClientOption) {
+	addr := cannedServer(b, f, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+	opts = append([]kite.ClientOption{kite.WithHostPorts(addr), kite.WithTransport(f)}, opts...)
+	cli, err := kite.NewClient(echoserver.ServiceName, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
+	var res echoserver.EchoResult
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := cli.Call(ctx, "Echo", args, &res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkClientCall measures the client side of a call alone.
 func BenchmarkClientCall(b *testing.B) {
 	for _, f := range []transport.Framing{transport.Framed, transport.TTHeaderFramed} {
-		b.Run(f.String(), func(b *testing.B) {
-			addr := cannedServer(b, f, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-			cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(f))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cli.Close()
-			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-			var res echoserver.EchoResult
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := cli.Call(ctx, "Echo", args, &res); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(f.String(), func(b *testing.B) { benchClientCalls(b, f) })
 	}
 }
 
 // BenchmarkClientCallPath is BenchmarkClientCall/framed on each client
 // I/O path: one call at a time, the caller waiting for each reply.
 func BenchmarkClientCallPath(b *testing.B) {
-	for _, path := range []struct {
-		name string
-		p    *epoll.Poller
-	}{{"net", nil}, {"epoll", epoll.Default()}} {
-		b.Run(path.name, func(b *testing.B) {
-			addr := cannedServer(b, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-			cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(transport.Framed), kite.WithPoller(path.p))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cli.Close()
-			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-			var res echoserver.EchoResult
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := cli.Call(ctx, "Echo", args, &res); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	b.Run("net", func(b *testing.B) { benchClientCalls(b, transport.Framed, kite.WithPoller(nil)) })
+	b.Run("epoll", func(b *testing.B) { benchClientCalls(b, transport.Framed, kite.WithPoller(epoll.Default())) })
 }
 
 // BenchmarkClientCallGovern is BenchmarkClientCall/framed with an instance
 // and method breaker, a retry policy with a budget and a p2c balancer: the
 // cost of governance on a call that succeeds.
 func BenchmarkClientCallGovern(b *testing.B) {
-	for _, gov := range []bool{false, true} {
-		name := "plain"
-		if gov {
-			name = "governed"
-		}
-		b.Run(name, func(b *testing.B) {
-			addr := cannedServer(b, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-			opts := []kite.ClientOption{kite.WithHostPorts(addr), kite.WithTransport(transport.Framed)}
-			if gov {
-				opts = append(opts, kite.WithCircuitBreaker(govern.DefaultBreakerPolicy()),
-					kite.WithRetry(govern.DefaultRetryPolicy()), kite.WithBalancer(govern.NewP2C(nil)))
-			}
-			cli, err := kite.NewClient(echoserver.ServiceName, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cli.Close()
-			args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-			var res echoserver.EchoResult
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := cli.Call(ctx, "Echo", args, &res); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	b.Run("plain", func(b *testing.B) { benchClientCalls(b, transport.Framed) })
+	b.Run("governed", func(b *testing.B) {
+		benchClientCalls(b, transport.Framed, kite.WithCircuitBreaker(govern.DefaultBreakerPolicy()),
+			kite.WithRetry(govern.DefaultRetryPolicy()), kite.WithBalancer(govern.NewP2C(nil)))
+	})
 }
 
 // BenchmarkClientCallParallel is the client side of 1 KiB calls made by

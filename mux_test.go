@@ -184,12 +184,8 @@ func TestMuxConnectionOutOfOrder(t *testing.T) {
 			if rd.ReadMessage(&m) != nil {
 				return
 			}
-			_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
-			if err != nil {
-				return
-			}
-			var args echoserver.EchoArgs
-			if _, err := thrift.Consume(m.Body[n:], thrift.Binary, &args); err != nil {
+			seq, args, ok := decodeEchoCall(&m)
+			if !ok {
 				return
 			}
 			var b []byte
@@ -335,12 +331,8 @@ func testMuxReset(t *testing.T, control bool) {
 						closedByClient <- id
 						return
 					}
-					_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
-					if err != nil {
-						return
-					}
-					var args echoserver.EchoArgs
-					if _, err := thrift.Consume(m.Body[n:], thrift.Binary, &args); err != nil {
+					seq, args, ok := decodeEchoCall(&m)
+					if !ok {
 						return
 					}
 					m.Header.Reset()
@@ -501,6 +493,17 @@ func TestMuxClientSurvivesHostileServer(t *testing.T) {
 	conns.Wait()
 }
 
+// decodeEchoCall decodes the Echo call in m, as the test servers here read
+// their requests.
+func decodeEchoCall(m *transport.Message) (seq int32, args echoserver.EchoArgs, ok bool) {
+	_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
+	if err != nil {
+		return 0, args, false
+	}
+	_, err = thrift.Consume(m.Body[n:], thrift.Binary, &args)
+	return seq, args, err == nil
+}
+
 // hostileMuxServe answers the requests on c, mostly correctly and in a
 // shuffled order, sometimes not at all or wrongly, until c fails.
 func hostileMuxServe(c net.Conn, rng *rand.Rand) {
@@ -511,12 +514,8 @@ func hostileMuxServe(c net.Conn, rng *rand.Rand) {
 		if err := rd.ReadMessage(&m); err != nil {
 			return
 		}
-		_, _, seq, n, err := thrift.ConsumeMessageBegin(m.Body, thrift.Binary)
-		if err != nil {
-			return
-		}
-		var args echoserver.EchoArgs
-		if _, err := thrift.Consume(m.Body[n:], thrift.Binary, &args); err != nil {
+		seq, args, ok := decodeEchoCall(&m)
+		if !ok {
 			return
 		}
 		reply := func(seq int32, msg string) []byte {

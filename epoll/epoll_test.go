@@ -25,7 +25,8 @@ type echoServer struct {
 	wg     sync.WaitGroup
 }
 
-func startEcho(t *testing.T, p *Poller) (*echoServer, string) {
+// listen returns a poller listener on 127.0.0.1:0 and its address.
+func listen(t *testing.T, p *Poller) (*Listener, string) {
 	t.Helper()
 	nl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,6 +36,12 @@ func startEcho(t *testing.T, p *Poller) (*echoServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln, nl.Addr().String()
+}
+
+func startEcho(t *testing.T, p *Poller) (*echoServer, string) {
+	t.Helper()
+	ln, addr := listen(t, p)
 	s := &echoServer{ln: ln}
 	s.wg.Add(1)
 	go func() {
@@ -51,7 +58,7 @@ func startEcho(t *testing.T, p *Poller) (*echoServer, string) {
 		ln.Close()
 		s.wg.Wait()
 	})
-	return s, nl.Addr().String()
+	return s, addr
 }
 
 func (s *echoServer) serve(c *Conn) {

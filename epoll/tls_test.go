@@ -53,14 +53,7 @@ func TestTLSOverConns(t *testing.T) {
 	pool.AddCert(leaf)
 
 	p := New(1)
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := p.NewListener(nl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, addr := listen(t, p)
 	defer ln.Close()
 	served := make(chan error, 1)
 	go func() {
@@ -75,7 +68,7 @@ func TestTLSOverConns(t *testing.T) {
 		served <- err
 	}()
 
-	c, err := (&Dialer{Poller: p, Timeout: time.Second}).DialContext(context.Background(), "tcp", nl.Addr().String())
+	c, err := (&Dialer{Poller: p, Timeout: time.Second}).DialContext(context.Background(), "tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

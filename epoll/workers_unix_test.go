@@ -26,15 +26,8 @@ func (l *loop) idleWorkers() int {
 // and their goroutines end.
 func TestWorkersTrimmedAfterBurst(t *testing.T) {
 	const burst = 300
-	nl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := New(1)
-	ln, err := p.NewListener(nl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, addr := listen(t, p)
 	gs := runtime.NumGoroutine()
 	var (
 		entered atomic.Int32
@@ -85,7 +78,7 @@ func TestWorkersTrimmedAfterBurst(t *testing.T) {
 
 	conns := make([]net.Conn, burst)
 	for i := range conns {
-		c, err := net.Dial("tcp", nl.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
