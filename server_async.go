@@ -89,7 +89,7 @@ func (a *asyncConn) flush() error {
 	return a.ec.Drain()
 }
 
-// initAsync readies sc.out for out-of-order replies; sc.mu is held.
+// initAsyncLocked readies sc.out for out-of-order replies; sc.mu is held.
 func (s *Server) initAsyncLocked(sc *serverConn) {
 	a := &sc.out
 	a.Conn, a.b.Conn, a.rwTimeout = sc.nc, sc.nc, s.cfg.rwTimeout
