@@ -16,11 +16,11 @@ import (
 	"github.com/kite-rpc/kite/transport"
 )
 
-// TestClientCallAllocs holds the client side of a call to its budget: the
-// reply struct and its two strings, nothing per call besides.
-func TestClientCallAllocs(t *testing.T) {
-	addr := cannedServer(t, transport.Framed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-	cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithTransport(transport.Framed))
+// clientCallAllocs returns the allocations of one 1 KiB call against a
+// canned server of framing f.
+func clientCallAllocs(t *testing.T, f transport.Framing, opts ...kite.ClientOption) float64 {
+	addr := cannedServer(t, f, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
+	cli, err := kite.NewClient(echoserver.ServiceName, append([]kite.ClientOption{kite.WithHostPorts(addr), kite.WithTransport(f)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,13 @@ func TestClientCallAllocs(t *testing.T) {
 		}
 	}
 	call()
-	if n := testing.AllocsPerRun(200, call); n > 4 {
+	return testing.AllocsPerRun(200, call)
+}
+
+// TestClientCallAllocs holds the client side of a call to its budget: the
+// reply struct and its two strings, nothing per call besides.
+func TestClientCallAllocs(t *testing.T) {
+	if n := clientCallAllocs(t, transport.Framed); n > 4 {
 		t.Errorf("%v allocs per call, budget 4", n)
 	}
 }
@@ -43,22 +49,7 @@ func TestClientCallAllocs(t *testing.T) {
 // client still allocates only the reply (the budget of 4 includes the
 // canned server's one allocation decoding the request header).
 func TestClientCallAllocsTTHeader(t *testing.T) {
-	addr := cannedServer(t, transport.TTHeaderFramed, &echoserver.EchoResult{Success: &echo.Response{Action: "echo", Msg: msg1K}})
-	cli, err := kite.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithRPCTimeout(time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	args := &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg1K}}
-	var res echoserver.EchoResult
-	ctx := context.Background()
-	call := func() {
-		if err := cli.Call(ctx, "Echo", args, &res); err != nil {
-			t.Fatal(err)
-		}
-	}
-	call()
-	if n := testing.AllocsPerRun(200, call); n > 4 {
+	if n := clientCallAllocs(t, transport.TTHeaderFramed, kite.WithRPCTimeout(time.Second)); n > 4 {
 		t.Errorf("%v allocs per call, budget 4", n)
 	}
 }
