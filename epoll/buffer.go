@@ -79,6 +79,21 @@ func putBlock(fb *blockShard, b *block) {
 	fb.mu.Unlock()
 }
 
+// runningLoops counts the poll loops running in the process; the last to
+// stop drops the free blocks, which only running loops trim.
+var runningLoops atomic.Int32
+
+// dropFreeBlocks gives every free block to the GC.
+func dropFreeBlocks() {
+	for i := range blockShards {
+		fb := &blockShards[i]
+		fb.mu.Lock()
+		clear(fb.list)
+		fb.list, fb.low = nil, 0
+		fb.mu.Unlock()
+	}
+}
+
 // lastBlockTrim is when trimBlocks last ran, in unix nanoseconds; every
 // loop calls it, the first each period does the work.
 var lastBlockTrim atomic.Int64

@@ -170,6 +170,7 @@ func (l *loop) add(c *Conn) error {
 	l.count++
 	if !l.running {
 		l.running = true
+		runningLoops.Add(1)
 		l.setLive(true)
 		go l.run(l.sp)
 	}
@@ -290,6 +291,9 @@ func (l *loop) run(sp *sysPoller) {
 		if l.count == 0 {
 			l.sp = nil
 			l.running = false
+			if runningLoops.Add(-1) == 0 {
+				dropFreeBlocks() // no loop is left to trim them
+			}
 			l.setLive(false)
 			l.mu.Unlock()
 			sp.close()
