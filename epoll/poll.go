@@ -55,11 +55,14 @@
 //
 // # Buffers
 //
-// Input is a chain of pooled 8 KiB blocks that the loop fills; it is read
-// without copying: Peek, Next and Skip return or pass over bytes that stay
-// valid until [Conn.Release], which gives drained blocks back to the pool.
-// A view spanning blocks is copied into one contiguous buffer. A connection
-// with no unread input holds no block. Output is encoded in place into
+// Input is a chain of pooled 8 KiB blocks that the loop fills (with one
+// readv into several blocks once a connection's input outgrows one); it is
+// read without copying: Peek, Next and Skip return or pass over bytes that
+// stay valid until [Conn.Release], which gives drained blocks back to the
+// pool. A view spanning blocks is copied into one contiguous buffer. A
+// connection with no unread input holds no block. The pool is a set of
+// free lists that the loops trim each second to what the last second used,
+// and that the last loop to stop empties. Output is encoded in place into
 // blocks from [Conn.Malloc] and written with writev by [Conn.Flush]; what
 // the socket does not take is written by the loop when it becomes writable
 // again. [Conn.Write] (net.Conn) writes the caller's slice directly.
