@@ -40,8 +40,7 @@ type asyncConn struct {
 // running requests, else through the Batcher.
 func (a *asyncConn) Write(p []byte) (int, error) {
 	if a.ec != nil {
-		a.ec.Enqueue(p)
-		if a.running.Load() > 1 && a.ec.Buffered() < asyncBatch {
+		if a.ec.Enqueue(p) < asyncBatch && a.running.Load() > 1 {
 			if a.armed.CompareAndSwap(false, true) {
 				a.t.Reset(maxReplyDelay)
 			}

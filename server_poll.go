@@ -126,10 +126,9 @@ const maxReplyDelay = 50 * time.Microsecond
 // Write queues p behind earlier replies of the run or writes it.
 func (w *batchWriter) Write(p []byte) (int, error) {
 	if w.more {
-		first := w.Buffered() == 0
-		w.Enqueue(p)
-		if w.Buffered() < maxQueuedReplies {
-			if first {
+		queued := w.Enqueue(p)
+		if queued < maxQueuedReplies {
+			if queued == len(p) { // the first of the batch
 				w.t.Reset(maxReplyDelay)
 			}
 			return len(p), nil

@@ -353,15 +353,18 @@ func (c *Conn) Malloc(n int) []byte {
 
 // Enqueue copies p to the end of the output, filling the last block's
 // room and then pooled blocks (where Malloc of more than a block needs a
-// one-off buffer), to be sent by the next [Conn.Flush].
-func (c *Conn) Enqueue(p []byte) {
+// one-off buffer), to be sent by the next [Conn.Flush]. It returns the
+// output bytes not yet written, p included, as [Conn.Buffered] would.
+func (c *Conn) Enqueue(p []byte) int {
 	c.outMu.Lock()
 	for len(p) > 0 {
 		k := copy(c.out.space(1), p)
 		c.out.wrote(k)
 		p = p[k:]
 	}
+	n := c.out.n
 	c.outMu.Unlock()
+	return n
 }
 
 // Buffered returns the number of output bytes not yet written to the socket.
