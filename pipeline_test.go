@@ -22,16 +22,7 @@ import (
 // echoFrame encodes an Echo call of framing f with sequence id seq.
 func echoFrame(t *testing.T, b []byte, f transport.Framing, seq int32, msg string) []byte {
 	t.Helper()
-	start := len(b)
-	h := &ttheader.Header{SeqID: seq}
-	b, err := transport.BeginFrame(b, f, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Call, seq)
-	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg}})
-	transport.EndFrame(b, start, f)
-	return b
+	return callFrame(b, f, seq, msg, false)
 }
 
 // sleepFrame encodes a Framed Echo call whose handler sleeps 200 ms.
