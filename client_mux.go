@@ -85,7 +85,7 @@ func (c *Client) invokeMux(ctx context.Context, ri *RPCInfo, req, res thrift.Str
 	if typ == thrift.Oneway {
 		return nil
 	}
-	ri.Received = time.Now()
+	ri.Received = call.Received
 	m := &ri.msg
 	if _, err := transport.ParseMessage(call.Reply, m, 0); err != nil {
 		return &Error{Code: CodeProtocol, Message: "read reply", Err: err}

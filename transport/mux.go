@@ -60,7 +60,11 @@ type MuxCall struct {
 	// Req is scratch space for the caller to encode the request into; the
 	// call does not touch it.
 	Req []byte
-	err error
+	// Received is when the reader took the reply from the connection
+	// after a successful [MuxConn.RoundTrip]: the end of the read that
+	// brought its last byte (one clock read serves every reply of a read).
+	Received time.Time
+	err      error
 }
 
 func newMuxConn(nc net.Conn, maxFrame int) *MuxConn {
@@ -175,12 +179,17 @@ func (mc *MuxConn) write(frame []byte, deadline time.Time) error {
 // readLoop routes replies to their calls until the connection fails.
 func (mc *MuxConn) readLoop() {
 	var m Message
+	var now time.Time
 	woken := 0 // callers woken since the loop last yielded
 	for {
+		read := !mc.rd.FrameBuffered() // this message needs a read
 		err := mc.rd.ReadMessage(&m)
 		if err != nil {
 			mc.fail(err)
 			return
+		}
+		if read {
+			now = time.Now()
 		}
 		if m.Framing.HasTTHeader() {
 			if v, _ := m.Header.Str(ttheader.KeyConnReset); v != "" {
@@ -207,6 +216,7 @@ func (mc *MuxConn) readLoop() {
 			continue // the caller gave up: a late reply
 		}
 		call.Reply = append(call.Reply[:0], mc.rd.Frame()...)
+		call.Received = now
 		call.ch <- struct{}{}
 		if last {
 			_ = mc.nc.Close() // the next read fails and finishes the close
