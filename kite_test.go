@@ -41,6 +41,8 @@ func (h *handler) Echo(ctx context.Context, req *echo.Request) (*echo.Response, 
 		return nil, kite.NewError(kite.CodePermissionDenied, "nope")
 	case "sleep":
 		time.Sleep(200 * time.Millisecond)
+	case "nap": // longer than the poller server's in-line hand-off delay
+		time.Sleep(time.Millisecond)
 	case "block":
 		h.started <- struct{}{}
 		<-h.block

@@ -15,6 +15,7 @@ import (
 	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
+	"github.com/kite-rpc/kite/epoll"
 	"github.com/kite-rpc/kite/kite_gen/echo"
 	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
 	"github.com/kite-rpc/kite/transport"
@@ -555,14 +556,16 @@ func hostileMuxServe(c net.Conn, rng *rand.Rand) {
 	}
 }
 
-// TestOutOfOrderWorkersTrimmed runs 400 out-of-order calls at once (each
-// on a worker of its own), then none: within a couple of seconds the
-// server keeps no more than its 256 standing workers.
+// TestOutOfOrderWorkersTrimmed runs 400 out-of-order calls at once on the
+// net path (each on a worker of its own), then none: within a couple of
+// seconds the server keeps no more than its 256 standing workers. (On the
+// poller a request is handled in line and hands the connection on when
+// slow: TestOutOfOrderHandOff.)
 func TestOutOfOrderWorkersTrimmed(t *testing.T) {
 	leakCheck(t)
 	const burst = 400
 	h := &handler{block: make(chan struct{}), started: make(chan struct{}, burst)}
-	_, addr := startServer(t, h)
+	_, addr := startServer(t, h, kite.WithPoller(nil))
 	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
 	base := runtime.NumGoroutine()
 	var wg sync.WaitGroup
@@ -594,4 +597,65 @@ func TestOutOfOrderWorkersTrimmed(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestOutOfOrderHandOff is the poller server's way with out-of-order
+// requests: each is handled in line, and one that takes long hands the
+// connection's input to another goroutine. 400 calls that block must all
+// be running at once over one connection (each handed the input on), and
+// calls that nap (longer than the hand-off delay) mixed with quick ones,
+// from many goroutines, must each get their own reply.
+func TestOutOfOrderHandOff(t *testing.T) {
+	leakCheck(t)
+	const burst = 400
+	h := &handler{block: make(chan struct{}), started: make(chan struct{}, burst)}
+	_, addr := startServer(t, h, kite.WithPoller(epoll.Default()))
+	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(h.block) }) }
+	defer unblock() // also when the test fails, so the server can stop
+	var wg sync.WaitGroup
+	for i := 0; i < burst; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := cli.Echo(context.Background(), &echo.Request{Action: "block"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for i := 0; i < burst; i++ {
+		select {
+		case <-h.started:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d calls started: a blocked call held up those behind it", i, burst)
+		}
+	}
+	unblock()
+	wg.Wait()
+
+	const callers, calls = 32, 40
+	for g := 0; g < callers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				action := "echo"
+				if (g+i)%4 == 0 {
+					action = "nap"
+				}
+				msg := strconv.Itoa(g) + "/" + strconv.Itoa(i)
+				res, err := cli.Echo(context.Background(), &echo.Request{Action: action, Msg: msg})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if res.Action != action || res.Msg != msg {
+					t.Errorf("call %s %s: reply %s %s", action, msg, res.Action, res.Msg)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

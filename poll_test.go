@@ -15,7 +15,7 @@ var pollerKeyTests = []string{
 	"TestMultipleServices", "TestConcurrentCalls", "TestClientErrors", "TestServerMaxConnections",
 	"TestPipelinedRequests", "TestMuxConnection", "TestShutdownAnswersPipelined", "TestMuxServerOutOfOrder",
 	"TestAcceptBacksOffWhenOutOfFDs", "TestCallTimestamps", "TestServerSurvivesHostileClients", "TestMeshHeaderRequest",
-	"TestMuxClientSurvivesHostileServer", "TestOutOfOrderWorkersTrimmed",
+	"TestMuxClientSurvivesHostileServer",
 }
 
 // TestPollerModes runs the key tests of this package with the epoll poller

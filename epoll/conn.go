@@ -39,6 +39,7 @@ type Conn struct {
 	handler     func(*Conn)
 	onClose     func()
 	running     bool          // handler runs
+	runGen      uint32        // counts ContinueRun calls: a run's h returning finds it changed when handed off
 	idle        time.Duration // close after this long without input (Serve only)
 	finished    bool          // finish ran
 
@@ -193,10 +194,16 @@ func (c *Conn) dispatchLocked() {
 func (c *Conn) run(h func(*Conn)) {
 	for {
 		c.inMu.Lock()
-		seen := c.arrivals
+		seen, gen := c.arrivals, c.runGen
 		c.inMu.Unlock()
 		h(c)
 		c.inMu.Lock()
+		if c.runGen != gen {
+			// ContinueRun took the run over while h worked: it ends
+			// there, with the reference it holds.
+			c.inMu.Unlock()
+			return
+		}
 		if c.arrivals == seen || c.closed() || c.handler == nil {
 			c.running = false
 			c.inMu.Unlock()
@@ -206,6 +213,33 @@ func (c *Conn) run(h func(*Conn)) {
 	}
 	c.lastActive.Store(time.Now().UnixNano())
 	c.decref()
+}
+
+// ContinueRun takes over the handler run in progress on the calling
+// goroutine: it calls ready (if not nil) once the run is its own, then the
+// handler, at once and again as input arrives, as the poller would have.
+// The handler call it took over from must not touch the input any more
+// and must not return before ready was called; when it returns, the run
+// goes on here instead of starting the handler again.
+//
+// A server answering requests out of order uses it to handle each in line
+// and hand the input on only when one takes long: the slow handler copies
+// its request out of the input and goes on with it, and another goroutine
+// serves the requests behind it, so the common, quick case costs no
+// goroutine switch. Calling it when no run is in progress, or twice for
+// one handler call, is a bug.
+func (c *Conn) ContinueRun(ready func()) {
+	c.inMu.Lock()
+	c.runGen++
+	h := c.handler
+	c.inMu.Unlock()
+	if ready != nil {
+		ready()
+	}
+	if h == nil {
+		h = func(*Conn) {} // StopServing was called: end the run
+	}
+	c.run(h)
 }
 
 // arrivedLocked records new input and wakes its consumer.
