@@ -339,6 +339,7 @@ func (s *Stream) Send(msg []byte, end bool) error {
 		off += n
 		c.kick()
 	}
+	c.sentData = true
 	if end {
 		s.localEnd = true
 	}
