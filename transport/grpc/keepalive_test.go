@@ -39,6 +39,7 @@ type frameInfo struct {
 	typ    http2.FrameType
 	flags  http2.Flags
 	stream uint32
+	length uint32
 	code   http2.ErrCode // RST_STREAM, GOAWAY
 	last   uint32        // GOAWAY
 	debug  string        // GOAWAY
@@ -91,7 +92,7 @@ func (p *peer) readLoop() {
 		if err != nil {
 			return
 		}
-		fi := frameInfo{typ: f.Header().Type, flags: f.Header().Flags, stream: f.Header().StreamID, at: time.Now()}
+		fi := frameInfo{typ: f.Header().Type, flags: f.Header().Flags, stream: f.Header().StreamID, length: f.Header().Length, at: time.Now()}
 		switch f := f.(type) {
 		case *http2.GoAwayFrame:
 			fi.code, fi.last, fi.debug = f.ErrCode, f.LastStreamID, string(f.DebugData())
@@ -489,6 +490,36 @@ func TestKeepaliveEnforcement(t *testing.T) {
 			p.waitEOF(time.Second)
 		})
 	}
+}
+
+// TestKeepaliveEnforcementLargeMessage: a client that pings each time
+// data arrives (as grpc-go's BDP estimator does) while one large message
+// trickles out under flow control earns no strikes: each DATA frame
+// clears them, not only the end of the Send.
+func TestKeepaliveEnforcementLargeMessage(t *testing.T) {
+	checkGoroutines(t)
+	srv := NewServer(Config{}, func(s *Stream) {
+		_ = s.Send(make([]byte, 1<<20), false)
+		s.WriteStatus(0, "", nil)
+	}, nil)
+	p := serveRaw(t, srv, false)
+	p.openStream(1, "test")
+	for i := 0; i < 8; i++ {
+		var n uint32
+		for n < 16<<10 {
+			n += p.next(time.Second, "DATA", func(f frameInfo) bool { return f.typ == http2.FrameData }).length
+		}
+		data := [8]byte{byte(i)}
+		p.ping(data)
+		p.next(time.Second, "PING ack", func(f frameInfo) bool { return f.isPingAck() && f.ping == data })
+		p.write(func(fr *http2.Framer) error {
+			if err := fr.WriteWindowUpdate(0, n); err != nil {
+				return err
+			}
+			return fr.WriteWindowUpdate(1, n)
+		})
+	}
+	p.none(100*time.Millisecond, "GOAWAY", isGoAway)
 }
 
 // TestServerMaxConnectionIdle: a connection without streams for

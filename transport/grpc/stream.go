@@ -337,9 +337,9 @@ func (s *Stream) Send(msg []byte, end bool) error {
 		s.sendWin -= int64(n)
 		c.sendWin -= int64(n)
 		off += n
+		c.sentData = true // pings that follow are not keepalive abuse
 		c.kick()
 	}
-	c.sentData = true
 	if end {
 		s.localEnd = true
 	}
