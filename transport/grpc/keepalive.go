@@ -333,15 +333,17 @@ func (c *conn) onPing(data [8]byte) {
 }
 
 // graceResetCode is the RST_STREAM code for a stream cut off when the
-// server stops waiting for it. Kitex servers send their own code 1000,
-// which Kitex and Kite clients read as UNAVAILABLE "graceful shutdown";
-// other clients know only the standard codes, of which CANCEL is the one
-// for a stream no longer wanted (grpc-go reads it as CANCELLED).
-func graceResetCode(s *Stream) http2.ErrCode {
+// server stops waiting for it, and whether to send one. Kitex servers send
+// their own code 1000, which Kitex and Kite clients read as UNAVAILABLE
+// "graceful shutdown". Other clients get no reset: to grpc-go 1000 is an
+// unknown code (UNKNOWN) and CANCEL reads as CANCELLED, which retry
+// policies do not retry, while the connection closing after the final
+// GOAWAY reads as UNAVAILABLE, what a grpc-go server's Stop gives them.
+func graceResetCode(s *Stream) (http2.ErrCode, bool) {
 	if hasPrefix(s.UserAgent, "kitex/") || hasPrefix(s.UserAgent, "kite-grpc") {
-		return 1000
+		return 1000, true
 	}
-	return http2.ErrCodeCancel
+	return 0, false
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
@@ -370,7 +372,9 @@ func (c *conn) abort(debug string) {
 	if c.werr == nil {
 		for _, s := range open {
 			if !s.localEnd {
-				c.wbuf = appendRSTStream(c.wbuf, s.id, graceResetCode(s))
+				if code, ok := graceResetCode(s); ok {
+					c.wbuf = appendRSTStream(c.wbuf, s.id, code)
+				}
 				s.localEnd = true // nothing more goes out on it
 			}
 			if s.sendErr == nil {

@@ -111,15 +111,16 @@ func (srv *Server) GoAway() {
 }
 
 // Close ends every connection now, for when a graceful shutdown ran out
-// of time: streams still open get RST_STREAM and their handlers' contexts
-// are cancelled, a final GOAWAY names the last stream served, and each
-// connection closes once those frames are written, so clients see a
-// stream error rather than a bare EOF. Close returns when the connections
-// have closed, after at most 100 ms of writing. Connections served later
-// are closed at once.
-//
-// The reset code is CANCEL, or 1000 for Kitex and Kite clients, which read
-// that (as Kitex servers send it) as UNAVAILABLE "graceful shutdown".
+// of time: the handlers of streams still open see their contexts
+// cancelled, Kitex and Kite clients get RST_STREAM with Kitex's code 1000
+// for each (they read it as UNAVAILABLE "graceful shutdown"), a final
+// GOAWAY names the last stream served, and each connection closes once
+// those frames are written. Other clients, grpc-go's among them, get no
+// reset (to them 1000 is UNKNOWN and CANCEL is CANCELLED, which retry
+// policies do not retry): the close after the GOAWAY reads as UNAVAILABLE,
+// as when a grpc-go server stops. Close returns when the connections have
+// closed, after at most 100 ms of writing. Connections served later are
+// closed at once.
 func (srv *Server) Close() {
 	srv.mu.Lock()
 	srv.closed = true
