@@ -51,6 +51,7 @@ type clientConfig struct {
 	grpc           bool        // WithGRPC: calls go out as gRPC over HTTP/2 (grpc.go)
 	tls            *tls.Config // WithTLS: gRPC connections use TLS (grpc.go)
 	gzip           bool        // WithCompression("gzip"): gRPC messages compressed
+	h2ka           GRPCKeepalive
 
 	poller    *epoll.Poller // WithPoller; nil is the net path
 	pollerSet bool          // WithPoller given (else pollerDefault)

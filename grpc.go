@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -274,6 +275,129 @@ func (o compressionOption) String() string              { return "WithCompressio
 // default. The last value given wins.
 func WithCompression(name string) ClientOption { return compressionOption(name) }
 
+// GRPCKeepalive configures the HTTP/2 PINGs a gRPC client sends to find a
+// dead connection, as grpc-go's keepalive.ClientParameters. Pass it to
+// [WithGRPCKeepalive].
+type GRPCKeepalive struct {
+	// Time is how long a connection may receive nothing before the client
+	// sends a PING. Zero, the default, sends none. grpc-go raises values
+	// below 10 s to 10 s; Kite does not.
+	//
+	// Servers limit how often they accept pings: grpc-go and Kitex servers
+	// (and Kite's, see [GRPCKeepaliveEnforcement]) by default allow one
+	// per 5 minutes while calls are open and none on an idle connection,
+	// and answer more with GOAWAY ENHANCE_YOUR_CALM "too_many_pings",
+	// closing the connection. The client then doubles Time for its new
+	// connections, as grpc-go's does. Keep Time at or above the server's
+	// MinTime.
+	Time time.Duration
+	// Timeout is how long the client waits after a PING for anything from
+	// the server before closing the connection: its calls fail with
+	// CodeUnavailable and the next call dials anew. The default is 20 s.
+	Timeout time.Duration
+	// PermitWithoutStream sends pings while no call is open; by default an
+	// idle connection is not pinged (servers refuse such pings unless
+	// their policy permits them).
+	PermitWithoutStream bool
+}
+
+type grpcKeepaliveOption GRPCKeepalive
+
+func (o grpcKeepaliveOption) applyClient(c *clientConfig) { c.h2ka = GRPCKeepalive(o) }
+func (o grpcKeepaliveOption) String() string {
+	return "WithGRPCKeepalive(" + o.Time.String() + ", " + o.Timeout.String() + ", " + strconv.FormatBool(o.PermitWithoutStream) + ")"
+}
+
+// WithGRPCKeepalive makes a gRPC client ping its connections (HTTP/2
+// PING) to find dead ones, which TCP alone reports only when the client
+// writes, and on an idle connection never. The default is no pings; the
+// last value given wins.
+func WithGRPCKeepalive(p GRPCKeepalive) ClientOption { return grpcKeepaliveOption(p) }
+
+// GRPCServerKeepalive configures a gRPC server's connections, as grpc-go's
+// keepalive.ServerParameters. Pass it to [WithGRPCServerKeepalive].
+type GRPCServerKeepalive struct {
+	// Time is how long a connection may receive nothing before the server
+	// sends a PING. Zero takes the default, 2 hours, as grpc-go's and
+	// Kitex's servers: a client that vanished without closing its socket
+	// would otherwise hold its streams and their handlers for ever, since
+	// the idle timeout spares connections with open streams. Negative
+	// sends none.
+	Time time.Duration
+	// Timeout is how long the server waits after a PING for anything from
+	// the client before closing the connection, cancelling its handlers'
+	// contexts. The default is 20 s.
+	Timeout time.Duration
+	// MaxConnectionIdle drains a connection (GOAWAY; the client moves its
+	// next calls to a new connection) once it has had no open call for
+	// this long. The default is none; see also [WithIdleTimeout], which
+	// closes such connections without GOAWAY.
+	MaxConnectionIdle time.Duration
+	// MaxConnectionAge drains a connection this old, give or take 10%,
+	// so that clients reconnect and spread over new server instances.
+	// The default is none.
+	MaxConnectionAge time.Duration
+	// MaxConnectionAgeGrace is how long calls may run on a connection
+	// drained for its age; those still open then are reset. The default
+	// is no limit.
+	MaxConnectionAgeGrace time.Duration
+}
+
+// GRPCKeepaliveEnforcement is how often a gRPC server lets clients ping,
+// as grpc-go's keepalive.EnforcementPolicy. A ping sooner than allowed is
+// a strike (pings just after the server sent data are not: clients use
+// those to measure bandwidth); the third strike is answered with GOAWAY
+// ENHANCE_YOUR_CALM "too_many_pings" and the connection closes, as grpc-go
+// servers do. Pass it to [WithGRPCKeepaliveEnforcement].
+type GRPCKeepaliveEnforcement struct {
+	// MinTime is the least time between pings while calls are open. Zero
+	// takes the default, 5 minutes, as grpc-go's; negative accepts any
+	// rate.
+	MinTime time.Duration
+	// PermitWithoutStream accepts pings, at MinTime, on a connection with
+	// no open call; by default those are allowed only every 2 hours.
+	PermitWithoutStream bool
+}
+
+// grpcServerKeepalive holds the server's keepalive options.
+type grpcServerKeepalive struct {
+	params  GRPCServerKeepalive
+	enforce GRPCKeepaliveEnforcement
+}
+
+type grpcServerKeepaliveOption GRPCServerKeepalive
+
+func (o grpcServerKeepaliveOption) applyServer(c *serverConfig) {
+	c.h2ka.params = GRPCServerKeepalive(o)
+}
+func (o grpcServerKeepaliveOption) String() string {
+	return "WithGRPCServerKeepalive(" + o.Time.String() + ", " + o.Timeout.String() + ", " + o.MaxConnectionIdle.String() +
+		", " + o.MaxConnectionAge.String() + ", " + o.MaxConnectionAgeGrace.String() + ")"
+}
+
+// WithGRPCServerKeepalive sets how a server pings its gRPC connections to
+// find dead clients, and how long it keeps idle and old connections. The
+// default pings after 2 hours without traffic, with a 20 s timeout, and
+// keeps connections however idle or old (as grpc-go); the last value
+// given wins.
+func WithGRPCServerKeepalive(p GRPCServerKeepalive) ServerOption { return grpcServerKeepaliveOption(p) }
+
+type grpcEnforcementOption GRPCKeepaliveEnforcement
+
+func (o grpcEnforcementOption) applyServer(c *serverConfig) {
+	c.h2ka.enforce = GRPCKeepaliveEnforcement(o)
+}
+func (o grpcEnforcementOption) String() string {
+	return "WithGRPCKeepaliveEnforcement(" + o.MinTime.String() + ", " + strconv.FormatBool(o.PermitWithoutStream) + ")"
+}
+
+// WithGRPCKeepaliveEnforcement sets how often gRPC clients may ping the
+// server. The default allows one ping per 5 minutes while calls are open
+// and none on idle connections, as grpc-go; the last value given wins.
+func WithGRPCKeepaliveEnforcement(p GRPCKeepaliveEnforcement) ServerOption {
+	return grpcEnforcementOption(p)
+}
+
 // Server side.
 
 // h2Server is a Server's gRPC state, built on the first HTTP/2 connection.
@@ -302,7 +426,13 @@ func (s *Server) grpcServer() *grpct.Server {
 			}
 		}
 		s.mu.Unlock()
-		cfg := grpct.Config{MaxRecvMsgSize: s.cfg.maxFrame, WriteTimeout: s.cfg.rwTimeout, IdleTimeout: s.cfg.idleTimeout}
+		ka := s.cfg.h2ka
+		cfg := grpct.Config{MaxRecvMsgSize: s.cfg.maxFrame, WriteTimeout: s.cfg.rwTimeout, IdleTimeout: s.cfg.idleTimeout,
+			Keepalive: grpct.Keepalive{Time: ka.params.Time, Timeout: ka.params.Timeout,
+				MaxConnectionIdle: ka.params.MaxConnectionIdle, MaxConnectionAge: ka.params.MaxConnectionAge,
+				MaxConnectionAgeGrace: ka.params.MaxConnectionAgeGrace},
+			KeepaliveEnforcement: grpct.KeepaliveEnforcement(ka.enforce),
+		}
 		s.h2.srv = grpct.NewServer(cfg, s.handleGRPC, func(path string) bool {
 			m := s.h2.paths[path]
 			return m == nil || m.info.Streaming == Unary
@@ -330,6 +460,15 @@ func (s *Server) serveHTTP2(sc *serverConn, peeked []byte) {
 func (s *Server) goAwayHTTP2() {
 	if srv := s.h2srv(); srv != nil {
 		srv.GoAway()
+	}
+}
+
+// closeHTTP2 ends the HTTP/2 connections when Shutdown runs out of time:
+// their open streams get RST_STREAM and a final GOAWAY before the close,
+// so clients see the call fail rather than the connection drop.
+func (s *Server) closeHTTP2() {
+	if srv := s.h2srv(); srv != nil {
+		srv.Close()
 	}
 }
 
@@ -525,10 +664,23 @@ func (s *Server) grpcNotFound(st *grpct.Stream) {
 
 // h2Pool holds a client's HTTP/2 connections, per address.
 type h2Pool struct {
-	mu     sync.Mutex // guards conns and closed
+	mu     sync.Mutex // guards conns, closed and kaTime
 	conns  map[string][]*grpct.ClientConn
 	closed bool
-	dialMu sync.Mutex // serialises dialling
+	kaTime time.Duration // keepalive Time for new connections, once doubled
+	dialMu sync.Mutex    // serialises dialling
+}
+
+// tooManyPings doubles the keepalive Time of new connections after a
+// server closed one for pinging too often, as grpc-go's client does;
+// p.mu must be held.
+func (p *h2Pool) tooManyPingsLocked(base time.Duration) {
+	if p.kaTime < base {
+		p.kaTime = base
+	}
+	if p.kaTime < math.MaxInt64/2 {
+		p.kaTime *= 2
+	}
 }
 
 const h2PoolSize, h2StreamsPerConn = 2, 64
@@ -547,6 +699,9 @@ func (c *Client) h2conn(ctx context.Context, addr string) (*grpct.ClientConn, er
 		live := list[:0]
 		for _, cc := range list {
 			if !cc.Usable() {
+				if cc.TooManyPings() {
+					p.tooManyPingsLocked(c.cfg.h2ka.Time)
+				}
 				continue
 			}
 			live = append(live, cc)
@@ -614,7 +769,17 @@ func (c *Client) dialH2(ctx context.Context, addr string) (*grpct.ClientConn, er
 		}
 		nc = tc
 	}
-	return grpct.NewClientConn(nc, grpct.Config{MaxRecvMsgSize: c.cfg.maxFrame}), nil
+	ka := grpct.Keepalive{Time: c.cfg.h2ka.Time, Timeout: c.cfg.h2ka.Timeout, PermitWithoutStream: c.cfg.h2ka.PermitWithoutStream}
+	if ka.Time > 0 {
+		c.h2.mu.Lock()
+		if c.h2.kaTime > ka.Time {
+			ka.Time = c.h2.kaTime
+		}
+		c.h2.mu.Unlock()
+	} else {
+		ka.Time = -1 // grpct's zero is its default
+	}
+	return grpct.NewClientConn(nc, grpct.Config{MaxRecvMsgSize: c.cfg.maxFrame, Keepalive: ka}), nil
 }
 
 func (p *h2Pool) close() {

@@ -42,6 +42,7 @@ type serverConfig struct {
 	poller      *epoll.Poller // WithPoller; nil is the net path
 	pollerSet   bool          // WithPoller given (else pollerDefault)
 	tls         *tls.Config   // WithTLS (grpc.go)
+	h2ka        grpcServerKeepalive
 }
 
 // Server serves registered services on one or more listeners, recognising
@@ -360,6 +361,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.workers.stop()
 		return nil
 	case <-ctx.Done():
+		s.closeHTTP2() // grpc.go: reset open gRPC streams, final GOAWAY
 		s.mu.Lock()
 		for sc := range s.conns {
 			_ = sc.nc.Close()

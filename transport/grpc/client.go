@@ -31,6 +31,7 @@ func NewClientConn(nc net.Conn, cfg Config) *ClientConn {
 	c.wbuf = c.initialFrames(c.wbuf)
 	c.wsignaled = true
 	c.wsignal <- struct{}{}
+	c.startKeepalive()
 	go c.writeLoop()
 	go c.readLoop()
 	return &ClientConn{c: c}
@@ -50,6 +51,16 @@ func (cc *ClientConn) Usable() bool {
 	cc.c.mu.Lock()
 	defer cc.c.mu.Unlock()
 	return cc.c.closeErr == nil && !cc.c.draining
+}
+
+// TooManyPings reports whether the server ended the connection with GOAWAY
+// ENHANCE_YOUR_CALM "too_many_pings": it allows fewer keepalive PINGs than
+// [Keepalive.Time] sends. grpc-go clients then double their Time for new
+// connections, and so does kite's.
+func (cc *ClientConn) TooManyPings() bool {
+	cc.c.mu.Lock()
+	defer cc.c.mu.Unlock()
+	return cc.c.tooManyPings
 }
 
 // Streams returns the number of open streams.
@@ -143,6 +154,9 @@ func (cc *ClientConn) NewStream(ctx context.Context, req *Request) (*Stream, err
 	s.sendGzip = req.Gzip
 	s.headerReady = make(chan struct{})
 	c.streams[s.id] = s
+	if c.ka != nil {
+		c.wakeKeepaliveLocked()
+	}
 	c.wmu.Lock()
 	s.sendWin = c.peerWin
 	s.hdrSent = true
@@ -342,9 +356,12 @@ func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
 
 // onGoAway stops new streams; those the server will not process fail with
 // UNAVAILABLE, and the connection closes when the rest finish.
-func (c *conn) onGoAway(last uint32) {
+func (c *conn) onGoAway(last uint32, tooManyPings bool) {
 	c.mu.Lock()
 	c.draining = true
+	if tooManyPings {
+		c.tooManyPings = true
+	}
 	var refused []*Stream
 	for id, s := range c.streams {
 		if id > last {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -39,8 +40,15 @@ type Config struct {
 	// cannot take its bytes for this long is closed. The default is none.
 	WriteTimeout time.Duration
 	// IdleTimeout, on a server, closes a connection that has no open
-	// stream and sends nothing for this long. The default is none.
+	// stream and sends nothing for this long. The default is none. Acks
+	// of the server's keepalive PINGs count as the client sending.
 	IdleTimeout time.Duration
+	// Keepalive sets the PINGs that find a dead peer and, on a server,
+	// the connection idleness and age limits.
+	Keepalive Keepalive
+	// KeepaliveEnforcement, on a server, limits how often clients may
+	// ping.
+	KeepaliveEnforcement KeepaliveEnforcement
 }
 
 func (c *Config) withDefaults() Config {
@@ -56,6 +64,12 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.ConnWindowSize < 65535 {
 		d.ConnWindowSize = 1 << 20
+	}
+	if d.Keepalive.Timeout <= 0 {
+		d.Keepalive.Timeout = defaultKeepaliveTimeout
+	}
+	if d.KeepaliveEnforcement.MinTime == 0 {
+		d.KeepaliveEnforcement.MinTime = defaultPingMinTime
 	}
 	return d
 }
@@ -88,6 +102,7 @@ type conn struct {
 	wbuf             []byte     // frames waiting for the writer
 	spare            []byte
 	wsignaled        bool // the writer has been woken for wbuf
+	sentData         bool // server: HEADERS or DATA queued since the peer's last PING
 	werr             error
 	sendWin          int64 // the peer's connection window
 	peerWin          int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
@@ -95,21 +110,34 @@ type conn struct {
 	closeWhenFlushed bool
 	wsignal          chan struct{}
 
-	mu        sync.Mutex // guards the fields below
-	sconds    *sync.Cond // on mu: a stream slot freed (client)
-	streams   map[uint32]*Stream
-	maxID     uint32 // server: highest stream id seen; client: last id used
-	peerMax   uint32 // client: the server's SETTINGS_MAX_CONCURRENT_STREAMS
-	draining  bool   // server: first GOAWAY sent; client: GOAWAY received
-	lastID    uint32 // server: streams above it are refused after the second GOAWAY
-	finalSent bool
-	closeErr  error
+	mu           sync.Mutex // guards the fields below
+	sconds       *sync.Cond // on mu: a stream slot freed (client)
+	streams      map[uint32]*Stream
+	maxID        uint32 // server: highest stream id seen; client: last id used
+	peerMax      uint32 // client: the server's SETTINGS_MAX_CONCURRENT_STREAMS
+	draining     bool   // server: first GOAWAY sent; client: GOAWAY received
+	lastID       uint32 // server: streams above it are refused after the second GOAWAY
+	finalSent    bool
+	closeErr     error
+	kaDormant    bool  // client: the pinger waits for a stream (keepalive.go)
+	tooManyPings bool  // client: GOAWAY ENHANCE_YOUR_CALM "too_many_pings" received
+	idleSince    int64 // server with MaxConnectionIdle: when the last stream ended
 
-	connUnacked int // reader goroutine only: received, not yet credited
-	done        chan struct{}
-	closeOnce   sync.Once
-	srv         *Server         // server side
-	hwg         *sync.WaitGroup // server: handler goroutines
+	connUnacked int   // reader goroutine only: received, not yet credited
+	pingStrikes int   // reader goroutine only (server): early pings in a row
+	lastPingAt  int64 // reader goroutine only (server): the peer's last PING
+
+	// Keepalive (keepalive.go); the timers are set before the connection
+	// is shared and nil when unused.
+	lastRead  atomic.Int64 // nanotime of the last bytes read, with a pinger
+	ka        *pinger
+	idleTimer *time.Timer
+	ageTimer  *time.Timer
+	aged      atomic.Bool // MaxConnectionAge passed: the next age tick aborts
+	done      chan struct{}
+	closeOnce sync.Once
+	srv       *Server         // server side
+	hwg       *sync.WaitGroup // server: handler goroutines
 }
 
 func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
@@ -122,6 +150,9 @@ func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
 	}
 	c.wcond = sync.NewCond(&c.wmu)
 	c.sconds = sync.NewCond(&c.mu)
+	if cfg.Keepalive.Time > 0 {
+		r = readStamp{r: r, last: &c.lastRead}
+	}
 	c.br = bufio.NewReaderSize(r, 32<<10)
 	c.fr = http2.NewFramer(nil, c.br)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -232,6 +263,7 @@ func (c *conn) close(err error) {
 		c.wcond.Broadcast()
 		c.wmu.Unlock()
 		close(c.done)
+		c.stopKeepalive()
 		_ = c.nc.Close()
 		for _, s := range streams {
 			s.fail(err)
@@ -312,11 +344,11 @@ func (c *conn) readLoop() {
 				}
 				continue
 			}
-			data := f.Data
-			c.queue(func(b []byte) []byte { return appendPing(b, true, data) })
+			c.onPing(f.Data)
 		case *http2.GoAwayFrame:
 			if c.client {
-				c.onGoAway(f.LastStreamID)
+				calm := f.ErrCode == http2.ErrCodeEnhanceYourCalm && string(f.DebugData()) == "too_many_pings"
+				c.onGoAway(f.LastStreamID, calm)
 			}
 		}
 	}
@@ -401,6 +433,9 @@ func (c *conn) removeStream(s *Stream) {
 		delete(c.streams, s.id)
 	}
 	idle := len(c.streams) == 0
+	if idle && c.idleTimer != nil {
+		c.idleSince = nanotime()
+	}
 	c.sconds.Broadcast()
 	closing := idle && ((c.finalSent && !c.client) || (c.client && c.draining))
 	c.mu.Unlock()

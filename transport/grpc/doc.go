@@ -24,6 +24,13 @@
 // the message in progress, which [Config.MaxRecvMsgSize] bounds), so a slow
 // reader never makes either side buffer without bound.
 //
+// Keepalive ([Keepalive], [KeepaliveEnforcement]) follows grpc-go's
+// keepalive package: PINGs after a quiet spell, GOAWAY ENHANCE_YOUR_CALM
+// "too_many_pings" for clients that ping too often, and graceful drains
+// for idle and old connections. It runs on timers, not goroutines: the
+// reader only stamps the time of each read, and a connection's timer
+// looks at the stamp when it fires.
+//
 // The root package kite uses this package for its gRPC server (sniffed on
 // the same port as Thrift) and client; applications use kite, not this
 // package.

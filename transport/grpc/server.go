@@ -23,9 +23,10 @@ type Server struct {
 	handler func(*Stream)
 	unary   func(path string) bool
 
-	mu       sync.Mutex // guards conns and shutdown
+	mu       sync.Mutex // guards conns, shutdown and closed
 	conns    map[*conn]struct{}
 	shutdown bool
+	closed   bool
 }
 
 // NewServer returns a server that runs handler, in a goroutine of its
@@ -33,9 +34,17 @@ type Server struct {
 // once the whole request has arrived; for others (streaming methods) as
 // soon as the headers have. unary may be nil (every path streams).
 // handler must finish the stream with [Stream.WriteStatus].
+//
+// Keepalive PINGs are on by default, every 2 hours without traffic, as on
+// grpc-go servers: a client that vanished without closing its socket
+// (host down, NAT state dropped) otherwise holds its streams and their
+// handlers for ever, and an idle PING costs one timer per connection.
 func NewServer(cfg Config, handler func(*Stream), unary func(path string) bool) *Server {
 	if unary == nil {
 		unary = func(string) bool { return false }
+	}
+	if cfg.Keepalive.Time == 0 {
+		cfg.Keepalive.Time = defaultServerKeepaliveTime
 	}
 	return &Server{cfg: cfg.withDefaults(), handler: handler, unary: unary, conns: make(map[*conn]struct{})}
 }
@@ -59,12 +68,18 @@ func (srv *Server) ServeConn(nc net.Conn, peeked []byte) {
 	c.wbuf = c.initialFrames(c.wbuf)
 	c.wsignaled = true
 	c.wsignal <- struct{}{}
+	c.startKeepalive()
 	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		c.close(ErrConnClosed)
+		return
+	}
 	srv.conns[c] = struct{}{}
 	down := srv.shutdown
 	srv.mu.Unlock()
 	if down {
-		c.goAway()
+		c.goAway("graceful shutdown")
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -91,24 +106,50 @@ func (srv *Server) GoAway() {
 	}
 	srv.mu.Unlock()
 	for _, c := range conns {
-		c.goAway()
+		c.goAway("graceful shutdown")
 	}
 }
 
-// Close closes every connection at once.
+// Close ends every connection now, for when a graceful shutdown ran out
+// of time: the handlers of streams still open see their contexts
+// cancelled, Kitex and Kite clients get RST_STREAM with Kitex's code 1000
+// for each (they read it as UNAVAILABLE "graceful shutdown"), a final
+// GOAWAY names the last stream served, and each connection closes once
+// those frames are written. Other clients, grpc-go's among them, get no
+// reset (to them 1000 is UNKNOWN and CANCEL is CANCELLED, which retry
+// policies do not retry): the close after the GOAWAY reads as UNAVAILABLE,
+// as when a grpc-go server stops. Close returns when the connections have
+// closed, after at most 100 ms of writing. Connections served later are
+// closed at once.
 func (srv *Server) Close() {
 	srv.mu.Lock()
+	srv.closed = true
 	conns := make([]*conn, 0, len(srv.conns))
 	for c := range srv.conns {
 		conns = append(conns, c)
 	}
 	srv.mu.Unlock()
 	for _, c := range conns {
+		c.abort("server closed")
+	}
+	t := time.NewTimer(abortFlush)
+	defer t.Stop()
+	expired := false
+	for _, c := range conns {
+		if !expired {
+			select {
+			case <-c.done:
+			case <-t.C:
+				expired = true // the rest are closed without waiting
+			}
+		}
 		c.close(ErrConnClosed)
 	}
 }
 
-func (c *conn) goAway() {
+// goAway starts a graceful shutdown of the connection: GOAWAY with debug,
+// and the PING whose ack leads to the final GOAWAY.
+func (c *conn) goAway(debug string) {
 	c.mu.Lock()
 	if c.draining {
 		c.mu.Unlock()
@@ -117,7 +158,7 @@ func (c *conn) goAway() {
 	c.draining = true
 	c.mu.Unlock()
 	c.queue(func(b []byte) []byte {
-		b = appendGoAway(b, 0x7fffffff, http2.ErrCodeNo, "graceful shutdown")
+		b = appendGoAway(b, 0x7fffffff, http2.ErrCodeNo, debug)
 		return appendPing(b, false, shutdownPing)
 	})
 }
@@ -290,6 +331,7 @@ func (c *conn) appendHeaderBlock(id uint32, end bool, f func(b []byte) []byte) {
 	if c.werr != nil {
 		return
 	}
+	c.sentData = true
 	start := len(c.wbuf)
 	c.wbuf = append(c.wbuf, make([]byte, frameHeaderLen)...)
 	c.wbuf = f(c.wbuf)

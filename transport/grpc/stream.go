@@ -337,6 +337,7 @@ func (s *Stream) Send(msg []byte, end bool) error {
 		s.sendWin -= int64(n)
 		c.sendWin -= int64(n)
 		off += n
+		c.sentData = true // pings that follow are not keepalive abuse
 		c.kick()
 	}
 	if end {
