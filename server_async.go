@@ -4,53 +4,31 @@ import (
 	"bytes"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/kite-rpc/kite/epoll"
 	"github.com/kite-rpc/kite/transport"
 )
 
 // Out-of-order requests: a request whose client takes replies in any order
 // (TTHeader FLAGS SupportOutOfOrder, as Kitex's and Kite's mux clients
-// send) is served on a worker of its own, as Kitex's mux server serves
-// it, so a slow call does not hold up the calls pipelined behind it on
-// the connection. Its reply goes out through the connection's Batcher,
-// shared with the replies that finish at the same time.
+// send) must not hold up the calls pipelined behind it on the connection
+// when it is slow. On the net path it is served on a worker of its own,
+// as Kitex's mux server serves it, and its reply goes out through the
+// connection's Batcher, shared with the replies that finish at the same
+// time. On the poller it is handled in line and hands the connection on
+// only when it takes long (serveInline, server_poll.go).
 
-// asyncConn is the connection as out-of-order requests see it.
+// asyncConn is the connection as out-of-order requests see it on the net
+// path: replies go through the Batcher, so those finishing together share
+// a write.
 type asyncConn struct {
 	net.Conn
 	b         transport.Batcher
 	rwTimeout time.Duration
-
-	// On the poller, replies are queued in the connection's output and
-	// sent together: by the reply of the last request running, once
-	// asyncBatch bytes wait, or by the timer within maxReplyDelay. Workers
-	// finishing one after another would otherwise make a write syscall
-	// each (a fifth of a TTHeader mux server's time), where the Batcher
-	// combines only writers that meet.
-	ec      *epoll.Conn
-	running atomic.Int32 // out-of-order requests not yet answered
-	armed   atomic.Bool  // the timer will flush
-	t       *time.Timer
 }
 
-// Write sends a reply: on the poller queued with those of the other
-// running requests, else through the Batcher.
+// Write sends a reply through the Batcher.
 func (a *asyncConn) Write(p []byte) (int, error) {
-	if a.ec != nil {
-		if a.ec.Enqueue(p) < asyncBatch && a.running.Load() > 1 {
-			if a.armed.CompareAndSwap(false, true) {
-				a.t.Reset(maxReplyDelay)
-			}
-			return len(p), nil
-		}
-		if err := a.flush(); err != nil {
-			return 0, err
-		}
-		return len(p), nil
-	}
 	var dl time.Time
 	if a.rwTimeout > 0 {
 		dl = time.Now().Add(a.rwTimeout)
@@ -61,45 +39,13 @@ func (a *asyncConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// asyncBatch is the queued reply bytes that go out without waiting for
-// the last running request: with many requests in flight there always is
-// another, and flushing from the timer's goroutine costs a goroutine
-// start (and its stack's growth) per batch.
-const asyncBatch = 16 << 10
-
-// SetWriteDeadline is the Batcher's (or flush's) to set, per batch.
+// SetWriteDeadline is the Batcher's to set, per batch.
 func (a *asyncConn) SetWriteDeadline(time.Time) error { return nil }
-
-// flush sends the queued replies; when the peer leaves a batch's worth
-// unread, it waits (up to the write timeout) for the socket to take them.
-func (a *asyncConn) flush() error {
-	if a.armed.CompareAndSwap(true, false) {
-		a.t.Stop() // nothing left for it: under load it would fire every 50 µs
-	}
-	if err := a.ec.Flush(); err != nil {
-		return err
-	}
-	if a.ec.Buffered() < maxQueuedReplies {
-		return nil
-	}
-	if a.rwTimeout > 0 {
-		_ = a.ec.SetWriteDeadline(time.Now().Add(a.rwTimeout))
-	}
-	return a.ec.Drain()
-}
 
 // initAsyncLocked readies sc.out for out-of-order replies; sc.mu is held.
 func (s *Server) initAsyncLocked(sc *serverConn) {
 	a := &sc.out
 	a.Conn, a.b.Conn, a.rwTimeout = sc.nc, sc.nc, s.cfg.rwTimeout
-	if ec, ok := sc.nc.(*epoll.Conn); ok {
-		a.ec = ec
-		a.t = time.AfterFunc(time.Hour, func() {
-			a.armed.Store(false)
-			_ = ec.Flush()
-		})
-		a.t.Stop()
-	}
 }
 
 // asyncTask is one out-of-order request: its connection and a pooled copy
@@ -135,7 +81,6 @@ func (s *Server) handleAsync(sc *serverConn, frame []byte, m *transport.Message)
 	r.frame = append(r.frame[:0], frame...)
 	r.parsed = copyMessage(&r.msg, m, r.frame)
 	sc.async.Add(1)
-	sc.out.running.Add(1)
 	s.workers.run(s, asyncTask{sc, r})
 }
 
@@ -170,9 +115,6 @@ func (s *Server) serveAsync(t asyncTask) {
 	}
 	if ok {
 		r.wbuf, _ = s.handle(&sc.out, &r.msg, r.wbuf[:0])
-	}
-	if sc.out.running.Add(-1) == 0 && sc.out.ec != nil && sc.out.ec.Buffered() > 0 {
-		_ = sc.out.flush() // the last one running had no reply to send them with
 	}
 	r.msg.Body = nil
 	r.msg.Header.Reset()
