@@ -285,7 +285,7 @@ type GRPCKeepalive struct {
 	//
 	// Servers limit how often they accept pings: grpc-go and Kitex servers
 	// (and Kite's, see [GRPCKeepaliveEnforcement]) by default allow one
-	// per 5 minutes while calls are open and none on an idle connection,
+	// per 5 minutes while calls are open and one per 2 hours on an idle one,
 	// and answer more with GOAWAY ENHANCE_YOUR_CALM "too_many_pings",
 	// closing the connection. The client then doubles Time for its new
 	// connections, as grpc-go's does. Keep Time at or above the server's
@@ -393,7 +393,7 @@ func (o grpcEnforcementOption) String() string {
 
 // WithGRPCKeepaliveEnforcement sets how often gRPC clients may ping the
 // server. The default allows one ping per 5 minutes while calls are open
-// and none on idle connections, as grpc-go; the last value given wins.
+// and one per 2 hours on idle connections, as grpc-go; the last value given wins.
 func WithGRPCKeepaliveEnforcement(p GRPCKeepaliveEnforcement) ServerOption {
 	return grpcEnforcementOption(p)
 }
