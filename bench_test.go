@@ -205,3 +205,37 @@ func BenchmarkCallParallelMux(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallGRPC is a unary call over gRPC (Kitex's Thrift over HTTP/2,
+// kite.WithGRPC) to a Kite server in the same process: one caller at a
+// time, and 100 callers sharing the connection.
+func BenchmarkCallGRPC(b *testing.B) {
+	_, addr := startServer(b, &handler{})
+	c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithGRPC())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req := &echo.Request{Action: "echo", Msg: msg1K}
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.Echo(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism((100 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := c.Echo(ctx, req); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
