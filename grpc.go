@@ -338,8 +338,8 @@ type GRPCServerKeepalive struct {
 	// The default is none.
 	MaxConnectionAge time.Duration
 	// MaxConnectionAgeGrace is how long calls may run on a connection
-	// drained for its age; those still open then are reset. The default
-	// is no limit.
+	// drained for its age; those still open then end as at a shutdown past
+	// its deadline ([Server.Shutdown]). The default is no limit.
 	MaxConnectionAgeGrace time.Duration
 }
 

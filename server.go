@@ -334,8 +334,11 @@ func (s *Server) Run() error {
 // Shutdown stops accepting, closes idle connections, lets in-flight calls
 // finish — their replies carry the TTHeader key crrst=1 so Kitex and Kite
 // clients drop the connection — and closes each connection after its reply.
-// If ctx ends first, the remaining connections are closed and ctx's error
-// returned.
+// gRPC connections get GOAWAY and finish their streams. If ctx ends first,
+// the remaining connections are closed and ctx's error returned; gRPC
+// streams still open then end with RST_STREAM 1000 for Kitex and Kite
+// clients (UNAVAILABLE "graceful shutdown" to them) and, for other
+// clients, with a final GOAWAY and the close (UNAVAILABLE to grpc-go).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.deregister(ctx)
 	s.mu.Lock()

@@ -42,7 +42,7 @@ type Keepalive struct {
 	// together do not all go at once. The default is none.
 	MaxConnectionAge time.Duration
 	// MaxConnectionAgeGrace, on a server, is how long streams may run
-	// after MaxConnectionAge; those still open then are reset (see
+	// after MaxConnectionAge; those still open then end (see
 	// [Server.Close]). The default is no limit.
 	MaxConnectionAgeGrace time.Duration
 }

@@ -557,42 +557,63 @@ func TestServerMaxConnectionIdle(t *testing.T) {
 }
 
 // TestServerMaxConnectionAge: at MaxConnectionAge the server drains the
-// connection; after MaxConnectionAgeGrace it resets the streams left and
-// closes it.
+// connection; after MaxConnectionAgeGrace it ends the streams left (a
+// RST_STREAM 1000 for a Kitex client, none for grpc-go's, which reads the
+// close as UNAVAILABLE) and closes it.
 func TestServerMaxConnectionAge(t *testing.T) {
-	checkGoroutines(t)
-	const age, grace = 100 * time.Millisecond, 100 * time.Millisecond
-	handlerDone := make(chan error, 1)
-	srv := NewServer(Config{Keepalive: Keepalive{MaxConnectionAge: age, MaxConnectionAgeGrace: grace}}, func(s *Stream) {
-		<-s.Context().Done()
-		handlerDone <- s.Context().Err()
-	}, nil)
-	p := serveRaw(t, srv, true)
-	start := time.Now()
-	p.openStream(1, "grpc-go/1.85.0")
-	f := p.next(time.Second, "GOAWAY", isGoAway)
-	if d := f.at.Sub(start); f.debug != "max_age" || d < age*9/10-5*time.Millisecond || d > 2*age {
-		t.Errorf("%v after %v; MaxConnectionAge is %v", f, d, age)
-	}
-	if f = p.next(time.Second, "final GOAWAY", isGoAway); f.last != 1 {
-		t.Errorf("final %v, want last=1", f)
-	}
-	drained := f.at
-	rst := p.next(time.Second, "RST_STREAM", func(f frameInfo) bool { return f.typ == http2.FrameRSTStream })
-	if rst.stream != 1 || rst.code != http2.ErrCodeCancel || rst.at.Sub(drained) < grace/2 {
-		t.Errorf("%v at %v after draining", rst, rst.at.Sub(drained))
-	}
-	rest := p.waitEOF(time.Second)
-	if len(rest) == 0 || !isGoAway(rest[len(rest)-1]) || rest[len(rest)-1].last != 1 {
-		t.Errorf("after RST_STREAM: %v, want a GOAWAY last=1 and EOF", rest)
-	}
-	select {
-	case err := <-handlerDone:
-		if err == nil {
-			t.Error("handler context not done")
-		}
-	case <-time.After(time.Second):
-		t.Error("handler still running")
+	for _, tc := range []struct {
+		ua   string
+		code http2.ErrCode // 0: no RST_STREAM
+	}{
+		{"kitex/0.16.3", 1000},
+		{"grpc-go/1.85.0", 0},
+	} {
+		t.Run(tc.ua, func(t *testing.T) {
+			checkGoroutines(t)
+			const age, grace = 100 * time.Millisecond, 100 * time.Millisecond
+			handlerDone := make(chan error, 1)
+			srv := NewServer(Config{Keepalive: Keepalive{MaxConnectionAge: age, MaxConnectionAgeGrace: grace}}, func(s *Stream) {
+				<-s.Context().Done()
+				handlerDone <- s.Context().Err()
+			}, nil)
+			p := serveRaw(t, srv, true)
+			start := time.Now()
+			p.openStream(1, tc.ua)
+			f := p.next(time.Second, "GOAWAY", isGoAway)
+			if d := f.at.Sub(start); f.debug != "max_age" || d < age*9/10-5*time.Millisecond || d > 2*age {
+				t.Errorf("%v after %v; MaxConnectionAge is %v", f, d, age)
+			}
+			if f = p.next(time.Second, "final GOAWAY", isGoAway); f.last != 1 {
+				t.Errorf("final %v, want last=1", f)
+			}
+			drained := f.at
+			rest := p.waitEOF(time.Second)
+			var rst []frameInfo
+			for _, f := range rest {
+				if f.typ == http2.FrameRSTStream {
+					rst = append(rst, f)
+				}
+			}
+			switch {
+			case tc.code == 0 && len(rst) != 0:
+				t.Errorf("RST_STREAMs %v, want none", rst)
+			case tc.code != 0 && (len(rst) != 1 || rst[0].stream != 1 || rst[0].code != tc.code || rst[0].at.Sub(drained) < grace/2):
+				t.Errorf("RST_STREAMs %v (drained at %v), want stream 1 with %v after the grace", rst, drained, tc.code)
+			}
+			if len(rest) == 0 || !isGoAway(rest[len(rest)-1]) || rest[len(rest)-1].last != 1 {
+				t.Errorf("at the end: %v, want a GOAWAY last=1 and EOF", rest)
+			} else if d := rest[len(rest)-1].at.Sub(drained); d < grace/2 {
+				t.Errorf("closed %v after draining; MaxConnectionAgeGrace is %v", d, grace)
+			}
+			select {
+			case err := <-handlerDone:
+				if err == nil {
+					t.Error("handler context not done")
+				}
+			case <-time.After(time.Second):
+				t.Error("handler still running")
+			}
+		})
 	}
 }
 
