@@ -38,17 +38,8 @@ func (h waitForCtx) Echo(ctx context.Context, req *echo.Request) (*echo.Response
 func TestGRPCShutdownGraceExpiry(t *testing.T) {
 	leakCheck(t)
 	h := waitForCtx{started: make(chan struct{}, 1)}
-	srv := kite.NewServer()
-	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	cli := newClient(t, ln.Addr().String(), kite.WithGRPC(), kite.WithRPCTimeout(5*time.Second))
+	srv, addr, served := serveOwn(t, h)
+	cli := newClient(t, addr, kite.WithGRPC(), kite.WithRPCTimeout(5*time.Second))
 	callErr := make(chan error, 1)
 	go func() {
 		_, err := cli.Echo(context.Background(), &echo.Request{Action: "wait"})
@@ -61,7 +52,7 @@ func TestGRPCShutdownGraceExpiry(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 	<-served
-	err = <-callErr
+	err := <-callErr
 	if kite.CodeOf(err) != kite.CodeUnavailable || !strings.Contains(err.Error(), "graceful shutdown") {
 		t.Fatalf("call: %v (code %v), want UNAVAILABLE graceful shutdown", err, kite.CodeOf(err))
 	}

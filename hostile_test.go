@@ -53,17 +53,7 @@ func callFrame(b []byte, f transport.Framing, seq int32, msg string, ooo bool) [
 func TestServerSurvivesHostileClients(t *testing.T) {
 	leakCheck(t)
 	fds := openFDs()
-	srv := kite.NewServer(kite.WithLogger(discardLogger()))
-	if err := srv.Register(echoserver.NewServiceInfo(), &handler{}); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	addr := ln.Addr().String()
+	srv, addr, served := serveOwn(t, &handler{}, kite.WithLogger(discardLogger()))
 
 	framings := []transport.Framing{transport.Buffered, transport.Framed, transport.TTHeader, transport.TTHeaderFramed}
 	seed := time.Now().UnixNano()

@@ -94,7 +94,25 @@ func leakCheck(t *testing.T) {
 // startServer serves h on 127.0.0.1:0 until the test ends.
 func startServer(t testing.TB, h echoserver.Handler, opts ...kite.ServerOption) (*kite.Server, string) {
 	t.Helper()
-	srv := kite.NewServer(opts...)
+	srv, addr, served := serveOwn(t, h, opts...)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-served; !errors.Is(err, kite.ErrServerClosed) {
+			t.Errorf("Serve returned %v", err)
+		}
+	})
+	return srv, addr
+}
+
+// serveOwn serves h on 127.0.0.1:0 for a test that shuts the server down
+// itself; served yields what Serve returned.
+func serveOwn(t testing.TB, h echoserver.Handler, opts ...kite.ServerOption) (srv *kite.Server, addr string, served <-chan error) {
+	t.Helper()
+	srv = kite.NewServer(opts...)
 	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
 		t.Fatal(err)
 	}
@@ -104,17 +122,7 @@ func startServer(t testing.TB, h echoserver.Handler, opts ...kite.ServerOption) 
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; !errors.Is(err, kite.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	return srv, ln.Addr().String()
+	return srv, ln.Addr().String(), done
 }
 
 func newClient(t *testing.T, addr string, opts ...kite.ClientOption) *echoserver.Client {
@@ -368,18 +376,9 @@ func TestCallTimestamps(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	leakCheck(t)
 	h := &handler{block: make(chan struct{}), started: make(chan struct{})}
-	srv := kite.NewServer()
-	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	c := newClient(t, ln.Addr().String())
-	idle := newClient(t, ln.Addr().String())
+	srv, addr, served := serveOwn(t, h)
+	c := newClient(t, addr)
+	idle := newClient(t, addr)
 	if _, err := idle.Echo(context.Background(), &echo.Request{Action: "echo"}); err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +396,7 @@ func TestGracefulShutdown(t *testing.T) {
 	go func() { shut <- srv.Shutdown(context.Background()) }()
 	time.Sleep(50 * time.Millisecond)
 	// New connections are refused while the in-flight call finishes.
-	if conn, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		conn.Close()
 		t.Error("dial succeeded after Shutdown")
 	}

@@ -568,25 +568,7 @@ func TestOutOfOrderWorkersTrimmed(t *testing.T) {
 	_, addr := startServer(t, h, kite.WithPoller(nil))
 	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
 	base := runtime.NumGoroutine()
-	var wg sync.WaitGroup
-	for i := 0; i < burst; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := cli.Echo(context.Background(), &echo.Request{Action: "block"}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	for i := 0; i < burst; i++ {
-		select {
-		case <-h.started:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%d of %d calls started", i, burst)
-		}
-	}
-	close(h.block)
-	wg.Wait()
+	blockedBurst(t, cli, h, burst)()
 	if n := runtime.NumGoroutine() - base; n < burst-50 {
 		t.Fatalf("after the burst %d goroutines more than before; want about %d idle workers", n, burst)
 	}
@@ -611,28 +593,9 @@ func TestOutOfOrderHandOff(t *testing.T) {
 	h := &handler{block: make(chan struct{}), started: make(chan struct{}, burst)}
 	_, addr := startServer(t, h, kite.WithPoller(epoll.Default()))
 	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(h.block) }) }
-	defer unblock() // also when the test fails, so the server can stop
+	blockedBurst(t, cli, h, burst)() // fails if a blocked call holds up those behind it
+
 	var wg sync.WaitGroup
-	for i := 0; i < burst; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := cli.Echo(context.Background(), &echo.Request{Action: "block"}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	for i := 0; i < burst; i++ {
-		select {
-		case <-h.started:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%d of %d calls started: a blocked call held up those behind it", i, burst)
-		}
-	}
-	unblock()
-	wg.Wait()
 
 	const callers, calls = 32, 40
 	for g := 0; g < callers; g++ {
@@ -658,4 +621,35 @@ func TestOutOfOrderHandOff(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// blockedBurst starts n "block" calls on cli and waits until h runs them
+// all at once (failing the test if they do not start within 5 s); release
+// lets them finish and waits for their replies.
+func blockedBurst(t *testing.T, cli *echoserver.Client, h *handler, n int) (release func()) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var once sync.Once
+	release = func() {
+		once.Do(func() { close(h.block) })
+		wg.Wait()
+	}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := cli.Echo(context.Background(), &echo.Request{Action: "block"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-h.started:
+		case <-time.After(5 * time.Second):
+			release() // so that the server can stop
+			t.Fatalf("%d of %d blocking calls started", i, n)
+		}
+	}
+	return release
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kite-rpc/kite"
 	"github.com/kite-rpc/kite/codec/thrift"
 	"github.com/kite-rpc/kite/codec/ttheader"
 	"github.com/kite-rpc/kite/kite_gen/echo"
@@ -20,16 +19,8 @@ import (
 func TestShutdownMarksReplies(t *testing.T) {
 	leakCheck(t)
 	h := &handler{block: make(chan struct{}), started: make(chan struct{})}
-	srv := kite.NewServer()
-	if err := srv.Register(echoserver.NewServiceInfo(), h); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	srv, addr, _ := serveOwn(t, h)
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
