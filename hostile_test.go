@@ -31,6 +31,11 @@ func openFDs() int {
 // callFrame encodes an Echo call; ooo sets TTHeader's SupportOutOfOrder
 // flag, as a mux client does.
 func callFrame(b []byte, f transport.Framing, seq int32, msg string, ooo bool) []byte {
+	return actionFrame(b, f, seq, "echo", msg, ooo)
+}
+
+// actionFrame is callFrame with the handler's action.
+func actionFrame(b []byte, f transport.Framing, seq int32, action, msg string, ooo bool) []byte {
 	start := len(b)
 	h := &ttheader.Header{SeqID: seq}
 	if ooo {
@@ -38,13 +43,14 @@ func callFrame(b []byte, f transport.Framing, seq int32, msg string, ooo bool) [
 	}
 	b, _ = transport.BeginFrame(b, f, h)
 	b = thrift.AppendMessageBegin(b, thrift.Binary, "Echo", thrift.Call, seq)
-	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: &echo.Request{Action: "echo", Msg: msg}})
+	b = thrift.Append(b, thrift.Binary, &echoserver.EchoArgs{Req: &echo.Request{Action: action, Msg: msg}})
 	transport.EndFrame(b, start, f)
 	return b
 }
 
 // TestServerSurvivesHostileClients runs, for a second and a half, clients
-// that mix correct pipelined calls with garbage, frames cut short,
+// that mix correct pipelined calls (out-of-order ones with slow calls
+// among them, which the poller hands off) with garbage, frames cut short,
 // connections reset with requests in flight, absurd frame lengths and
 // callers that never read their replies. Every correct caller must get
 // its replies, in order unless it asked otherwise; afterwards the server
@@ -135,7 +141,11 @@ func hostileRound(addr string, rng *rand.Rand, f transport.Framing) string {
 	ooo := f.HasTTHeader() && rng.Intn(2) == 0
 	var b []byte
 	for i := 0; i < n; i++ {
-		b = callFrame(b, f, int32(i+1), strconv.Itoa(i)+string(make([]byte, rng.Intn(3000))), ooo)
+		action := "echo"
+		if ooo && rng.Intn(4) == 0 {
+			action = "nap" // slower than the poller's in-line hand-off delay
+		}
+		b = actionFrame(b, f, int32(i+1), action, strconv.Itoa(i)+string(make([]byte, rng.Intn(3000))), ooo)
 	}
 	switch rng.Intn(7) {
 	case 0, 1: // a caller that behaves: pipelined calls, every reply read

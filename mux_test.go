@@ -653,3 +653,35 @@ func blockedBurst(t *testing.T, cli *echoserver.Client, h *handler, n int) (rele
 	}
 	return release
 }
+
+// TestShutdownWaitsForHandedOffCalls: a graceful shutdown on the poller
+// waits for out-of-order calls that were handed off (each blocked past
+// the hand-off delay), answers them when they finish, and leaves nothing
+// behind.
+func TestShutdownWaitsForHandedOffCalls(t *testing.T) {
+	leakCheck(t)
+	const calls = 50
+	h := &handler{block: make(chan struct{}), started: make(chan struct{}, calls)}
+	srv, addr, served := serveOwn(t, h, kite.WithPoller(epoll.Default()))
+	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
+	release := blockedBurst(t, cli, h, calls)
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // Shutdown is waiting for the calls
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v with %d calls running", err, calls)
+	default:
+	}
+	release() // every call must get its reply
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, kite.ErrServerClosed) {
+		t.Errorf("Serve returned %v", err)
+	}
+}
