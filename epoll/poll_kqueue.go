@@ -165,29 +165,3 @@ func socketNB(family int) (int, error) {
 	noSigPipe(fd)
 	return fd, nil
 }
-
-// writev writes the slices in order. Not every system here has writev in
-// x/sys, so it is a write per slice, stopping at the first short one.
-// readv reads into the first buffer only: the vector form is not in
-// x/sys/unix on every BSD, and one read is what the loop did before.
-func readv(fd int, iov [][]byte) (int, error) { return unix.Read(fd, iov[0]) }
-
-func writev(fd int, iov [][]byte) (int, error) {
-	total := 0
-	for _, b := range iov {
-		n, err := unix.Write(fd, b)
-		if n > 0 {
-			total += n
-		}
-		if err != nil {
-			if total > 0 && err == unix.EAGAIN {
-				return total, nil
-			}
-			return total, err
-		}
-		if n < len(b) {
-			return total, nil
-		}
-	}
-	return total, nil
-}
