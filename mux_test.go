@@ -581,46 +581,55 @@ func TestOutOfOrderWorkersTrimmed(t *testing.T) {
 	}
 }
 
-// TestOutOfOrderHandOff is the poller server's way with out-of-order
-// requests: each is handled in line, and one that takes long hands the
-// connection's input to another goroutine. 400 calls that block must all
-// be running at once over one connection (each handed the input on), and
-// calls that nap (longer than the hand-off delay) mixed with quick ones,
-// from many goroutines, must each get their own reply.
+// pollerPaths are the server I/O paths, for tests of both.
+var pollerPaths = []struct {
+	name string
+	p    *epoll.Poller
+}{{"epoll", epoll.Default()}, {"net", nil}}
+
+// TestOutOfOrderHandOff: a slow out-of-order request does not hold up
+// those behind it, on either I/O path (the poller handles each in line
+// and hands the connection on when one takes long; the net path runs each
+// on a worker). 400 calls that block must all be running at once over one
+// connection, and calls that nap (longer than the hand-off delay) mixed
+// with quick ones, from many goroutines, must each get their own reply.
 func TestOutOfOrderHandOff(t *testing.T) {
-	leakCheck(t)
-	const burst = 400
-	h := &handler{block: make(chan struct{}), started: make(chan struct{}, burst)}
-	_, addr := startServer(t, h, kite.WithPoller(epoll.Default()))
-	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
-	blockedBurst(t, cli, h, burst)() // fails if a blocked call holds up those behind it
+	for _, path := range pollerPaths {
+		t.Run(path.name, func(t *testing.T) {
+			leakCheck(t)
+			const burst = 400
+			h := &handler{block: make(chan struct{}), started: make(chan struct{}, burst)}
+			_, addr := startServer(t, h, kite.WithPoller(path.p))
+			cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
+			blockedBurst(t, cli, h, burst)() // fails if a blocked call holds up those behind it
 
-	var wg sync.WaitGroup
-
-	const callers, calls = 32, 40
-	for g := 0; g < callers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < calls; i++ {
-				action := "echo"
-				if (g+i)%4 == 0 {
-					action = "nap"
-				}
-				msg := strconv.Itoa(g) + "/" + strconv.Itoa(i)
-				res, err := cli.Echo(context.Background(), &echo.Request{Action: action, Msg: msg})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if res.Action != action || res.Msg != msg {
-					t.Errorf("call %s %s: reply %s %s", action, msg, res.Action, res.Msg)
-					return
-				}
+			var wg sync.WaitGroup
+			const callers, calls = 32, 40
+			for g := 0; g < callers; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < calls; i++ {
+						action := "echo"
+						if (g+i)%4 == 0 {
+							action = "nap"
+						}
+						msg := strconv.Itoa(g) + "/" + strconv.Itoa(i)
+						res, err := cli.Echo(context.Background(), &echo.Request{Action: action, Msg: msg})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if res.Action != action || res.Msg != msg {
+							t.Errorf("call %s %s: reply %s %s", action, msg, res.Action, res.Msg)
+							return
+						}
+					}
+				}()
 			}
-		}()
+			wg.Wait()
+		})
 	}
-	wg.Wait()
 }
 
 // blockedBurst starts n "block" calls on cli and waits until h runs them
@@ -654,34 +663,38 @@ func blockedBurst(t *testing.T, cli *echoserver.Client, h *handler, n int) (rele
 	return release
 }
 
-// TestShutdownWaitsForHandedOffCalls: a graceful shutdown on the poller
-// waits for out-of-order calls that were handed off (each blocked past
-// the hand-off delay), answers them when they finish, and leaves nothing
-// behind.
+// TestShutdownWaitsForHandedOffCalls: a graceful shutdown waits for
+// out-of-order calls still running (on the poller, each handed off: it
+// blocked past the hand-off delay), answers them when they finish, and
+// leaves nothing behind, on both I/O paths.
 func TestShutdownWaitsForHandedOffCalls(t *testing.T) {
-	leakCheck(t)
-	const calls = 50
-	h := &handler{block: make(chan struct{}), started: make(chan struct{}, calls)}
-	srv, addr, served := serveOwn(t, h, kite.WithPoller(epoll.Default()))
-	cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
-	release := blockedBurst(t, cli, h, calls)
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		shut <- srv.Shutdown(ctx)
-	}()
-	time.Sleep(100 * time.Millisecond) // Shutdown is waiting for the calls
-	select {
-	case err := <-shut:
-		t.Fatalf("Shutdown returned %v with %d calls running", err, calls)
-	default:
-	}
-	release() // every call must get its reply
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-	if err := <-served; !errors.Is(err, kite.ErrServerClosed) {
-		t.Errorf("Serve returned %v", err)
+	for _, path := range pollerPaths {
+		t.Run(path.name, func(t *testing.T) {
+			leakCheck(t)
+			const calls = 50
+			h := &handler{block: make(chan struct{}), started: make(chan struct{}, calls)}
+			srv, addr, served := serveOwn(t, h, kite.WithPoller(path.p))
+			cli := newClient(t, addr, kite.WithMuxConnection(1), kite.WithRPCTimeout(10*time.Second))
+			release := blockedBurst(t, cli, h, calls)
+			shut := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				shut <- srv.Shutdown(ctx)
+			}()
+			time.Sleep(100 * time.Millisecond) // Shutdown is waiting for the calls
+			select {
+			case err := <-shut:
+				t.Fatalf("Shutdown returned %v with %d calls running", err, calls)
+			default:
+			}
+			release() // every call must get its reply
+			if err := <-shut; err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			if err := <-served; !errors.Is(err, kite.ErrServerClosed) {
+				t.Errorf("Serve returned %v", err)
+			}
+		})
 	}
 }
