@@ -148,36 +148,74 @@ type tapConn struct {
 	net.Conn
 	client             bool
 	toServer, toClient *io.PipeWriter
-	once               sync.Once
+
+	// Close waits for reads and writes in progress to hand their bytes to
+	// the parsers before it closes the pipes: the peer may see a frame
+	// (a GOAWAY) and close before the writer has copied it, and closing a
+	// pipe drops what its parser has not read.
+	mu     sync.Mutex
+	busy   int // reads and writes in progress
+	idle   *sync.Cond
+	closed bool
+}
+
+// begin and end bracket a read or a write; end hands p to the parser of
+// that direction.
+func (c *tapConn) begin() {
+	c.mu.Lock()
+	c.busy++
+	c.mu.Unlock()
+}
+
+func (c *tapConn) end(w *io.PipeWriter, p []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(p) > 0 && !c.closed {
+		_, _ = w.Write(p)
+	}
+	if c.busy--; c.busy == 0 && c.idle != nil {
+		c.idle.Broadcast()
+	}
 }
 
 func (c *tapConn) Read(p []byte) (int, error) {
+	c.begin()
 	n, err := c.Conn.Read(p)
-	if n > 0 {
-		if c.client {
-			_, _ = c.toClient.Write(p[:n])
-		} else {
-			_, _ = c.toServer.Write(p[:n])
-		}
+	if c.client {
+		c.end(c.toClient, p[:n])
+	} else {
+		c.end(c.toServer, p[:n])
 	}
 	return n, err
 }
 
 func (c *tapConn) Write(p []byte) (int, error) {
+	c.begin()
 	n, err := c.Conn.Write(p)
-	if n > 0 {
-		if c.client {
-			_, _ = c.toServer.Write(p[:n])
-		} else {
-			_, _ = c.toClient.Write(p[:n])
-		}
+	if c.client {
+		c.end(c.toServer, p[:n])
+	} else {
+		c.end(c.toClient, p[:n])
 	}
 	return n, err
 }
 
 func (c *tapConn) Close() error {
-	c.once.Do(func() { c.toServer.Close(); c.toClient.Close() })
-	return c.Conn.Close()
+	err := c.Conn.Close() // ends the reads and writes in progress
+	c.mu.Lock()
+	if c.idle == nil {
+		c.idle = sync.NewCond(&c.mu)
+	}
+	for c.busy > 0 {
+		c.idle.Wait()
+	}
+	if !c.closed {
+		c.closed = true
+		c.toServer.Close()
+		c.toClient.Close()
+	}
+	c.mu.Unlock()
+	return err
 }
 
 type tapListener struct {
