@@ -167,24 +167,21 @@ func (cc *ClientConn) NewStream(ctx context.Context, req *Request) (*Stream, err
 		} else {
 			b = append(b, blockSchemeHTTP...)
 		}
-		b = appendField(b, ":path", req.Path)
-		b = appendField(b, ":authority", req.Authority)
-		if s.ContentType == "application/grpc" {
-			b = append(b, blockContentType...)
-		} else {
-			b = appendField(b, "content-type", s.ContentType)
-		}
+		e := &c.enc
+		b = e.appendIndexed(b, ":path", req.Path)
+		b = e.appendIndexed(b, ":authority", req.Authority)
+		b = e.appendIndexed(b, "content-type", s.ContentType)
 		if req.UserAgent != "" {
-			b = appendField(b, "user-agent", req.UserAgent)
+			b = e.appendIndexed(b, "user-agent", req.UserAgent)
 		}
-		b = append(b, blockTETrailers...)
+		b = e.appendIndexed(b, "te", "trailers")
 		if req.Timeout > 0 {
-			b = appendField(b, "grpc-timeout", EncodeTimeout(req.Timeout))
+			b = appendField(b, "grpc-timeout", EncodeTimeout(req.Timeout)) // new every call
 		}
 		if req.Gzip {
-			b = appendField(b, "grpc-encoding", "gzip")
+			b = e.appendIndexed(b, "grpc-encoding", "gzip")
 		}
-		b = appendField(b, "grpc-accept-encoding", "gzip")
+		b = e.appendIndexed(b, "grpc-accept-encoding", "gzip")
 		return appendFields(b, req.Metadata)
 	})
 	err := c.werr

@@ -107,6 +107,7 @@ type conn struct {
 	sendWin          int64 // the peer's connection window
 	peerWin          int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerFrame        int   // the peer's SETTINGS_MAX_FRAME_SIZE
+	enc              encTable
 	closeWhenFlushed bool
 	wsignal          chan struct{}
 
@@ -144,6 +145,7 @@ func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
 	c := &conn{
 		nc: nc, cfg: cfg, client: client,
 		sendWin: 65535, peerWin: 65535, peerFrame: defaultMaxFrame, peerMax: math.MaxUint32,
+		enc:     newEncTable(),
 		streams: make(map[uint32]*Stream),
 		wsignal: make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -388,6 +390,8 @@ func (c *conn) onSettings(f *http2.SettingsFrame) {
 			}
 		case http2.SettingMaxFrameSize:
 			c.peerFrame = int(s.Val)
+		case http2.SettingHeaderTableSize:
+			c.enc.setLimit(s.Val) // in force from our ACK, queued below
 		case http2.SettingMaxConcurrentStreams:
 			c.peerMax = s.Val
 			c.sconds.Broadcast()

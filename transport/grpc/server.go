@@ -275,8 +275,8 @@ func (s *Stream) reject(status string, code uint32, msg string) {
 	s.hdrSent, s.localEnd = true, true
 	c.appendHeaderBlock(s.id, true, func(b []byte) []byte {
 		b = appendField(b, ":status", status)
-		b = append(b, blockContentType...)
-		return appendStatus(b, code, msg)
+		b = c.enc.appendIndexed(b, "content-type", "application/grpc")
+		return c.enc.appendStatus(b, code, msg)
 	})
 	c.wmu.Unlock()
 	s.cancel()
@@ -334,7 +334,7 @@ func (c *conn) appendHeaderBlock(id uint32, end bool, f func(b []byte) []byte) {
 	c.sentData = true
 	start := len(c.wbuf)
 	c.wbuf = append(c.wbuf, make([]byte, frameHeaderLen)...)
-	c.wbuf = f(c.wbuf)
+	c.wbuf = f(c.enc.startBlock(c.wbuf))
 	n := len(c.wbuf) - start - frameHeaderLen
 	if n <= c.peerFrame {
 		fl := http2.FlagHeadersEndHeaders
@@ -364,13 +364,9 @@ func (s *Stream) appendResponseHeaders(b []byte, md []hpack.HeaderField) []byte 
 	s.hdrSent = true
 	c.appendHeaderBlock(s.id, false, func(b []byte) []byte {
 		b = append(b, blockStatus200...)
-		if s.ContentType == "application/grpc" {
-			b = append(b, blockContentType...)
-		} else {
-			b = appendField(b, "content-type", s.ContentType)
-		}
+		b = c.enc.appendIndexed(b, "content-type", s.ContentType)
 		if s.sendGzip {
-			b = appendField(b, "grpc-encoding", "gzip")
+			b = c.enc.appendIndexed(b, "grpc-encoding", "gzip")
 		}
 		return appendFields(b, md)
 	})
@@ -411,17 +407,17 @@ func (s *Stream) WriteStatus(code uint32, msg string, md []hpack.HeaderField) {
 		s.hdrSent = true
 		c.appendHeaderBlock(s.id, true, func(b []byte) []byte {
 			b = append(b, blockStatus200...)
-			if s.ContentType == "application/grpc" || s.ContentType == "" {
-				b = append(b, blockContentType...)
-			} else {
-				b = appendField(b, "content-type", s.ContentType)
+			ct := s.ContentType
+			if ct == "" {
+				ct = "application/grpc"
 			}
-			b = appendStatus(b, code, msg)
+			b = c.enc.appendIndexed(b, "content-type", ct)
+			b = c.enc.appendStatus(b, code, msg)
 			return appendFields(b, md)
 		})
 	} else {
 		c.appendHeaderBlock(s.id, true, func(b []byte) []byte {
-			return appendFields(appendStatus(b, code, msg), md)
+			return appendFields(c.enc.appendStatus(b, code, msg), md)
 		})
 	}
 	if !remoteEnd {
