@@ -292,12 +292,12 @@ func statusOf(fields []hpack.HeaderField) error {
 }
 
 // onResponseHeaders handles response headers and trailers (client side).
-func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
-	s := c.stream(f.StreamID)
+func (c *conn) onResponseHeaders(h *headerBlock) {
+	s := c.stream(h.streamID)
 	if s == nil {
 		return
 	}
-	ended := f.StreamEnded()
+	ended := h.ended
 	s.mu.Lock()
 	if s.finished {
 		s.mu.Unlock()
@@ -310,16 +310,16 @@ func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
 	default:
 	}
 	if first {
-		if st := f.PseudoValue("status"); st != "200" {
+		if st := h.status; st != "200" {
 			s.rerr = &StatusError{Code: httpStatusCode(st), Message: "grpc: unexpected HTTP status code " + st}
 			s.mu.Unlock()
 			s.Reset(s.rerr)
 			return
 		}
 		if ended {
-			s.trailer = f.RegularFields()
+			s.trailer = s.keepFields(h.regular())
 		} else {
-			s.respHeader = f.RegularFields()
+			s.respHeader = s.keepFields(h.regular())
 			for _, hf := range s.respHeader {
 				if hf.Name == "grpc-encoding" && hf.Value == "gzip" {
 					s.recvGzip = true
@@ -328,7 +328,7 @@ func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
 		}
 		close(s.headerReady)
 	} else {
-		s.trailer = f.RegularFields()
+		s.trailer = s.keepFields(h.regular())
 		if !ended {
 			s.rerr = &StatusError{Code: 13, Message: "grpc: trailers without END_STREAM"}
 		}

@@ -96,6 +96,8 @@ type conn struct {
 	client bool
 	br     *bufio.Reader
 	fr     *http2.Framer
+	hdec   *hpack.Decoder // reader goroutine only
+	hb     headerBlock    // reader goroutine only: the last header block read
 
 	wmu              sync.Mutex // guards the fields down to peerMaxStreams, and every Stream's send fields
 	wcond            *sync.Cond // on wmu: send windows grew, or something failed
@@ -157,9 +159,9 @@ func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
 	}
 	c.br = bufio.NewReaderSize(r, 32<<10)
 	c.fr = http2.NewFramer(nil, c.br)
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.fr.MaxHeaderListSize = 1 << 20
 	c.fr.SetReuseFrames()
+	c.hdec = hpack.NewDecoder(4096, c.emitField)
+	c.hdec.SetMaxStringLength(maxHeaderList)
 	return c
 }
 
@@ -292,6 +294,9 @@ func (c *conn) readLoop() {
 		}
 		var f http2.Frame
 		f, err = c.fr.ReadFrame()
+		if hf, ok := f.(*http2.HeadersFrame); ok && err == nil {
+			err = c.readHeaderBlock(hf)
+		}
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
@@ -307,11 +312,11 @@ func (c *conn) readLoop() {
 			return
 		}
 		switch f := f.(type) {
-		case *http2.MetaHeadersFrame:
+		case *http2.HeadersFrame:
 			if c.client {
-				c.onResponseHeaders(f)
+				c.onResponseHeaders(&c.hb)
 			} else {
-				c.onRequestHeaders(f)
+				c.onRequestHeaders(&c.hb)
 			}
 		case *http2.DataFrame:
 			c.onData(f)

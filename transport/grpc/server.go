@@ -181,12 +181,12 @@ func (c *conn) finalGoAway() {
 }
 
 // onRequestHeaders starts a stream (server side).
-func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
-	id := f.StreamID
+func (c *conn) onRequestHeaders(h *headerBlock) {
+	id := h.streamID
 	c.mu.Lock()
 	if s := c.streams[id]; s != nil {
 		c.mu.Unlock()
-		if f.StreamEnded() { // trailers from the client: the end of its messages
+		if h.ended { // trailers from the client: the end of its messages
 			s.onData(nil, 0, true)
 		}
 		return
@@ -203,11 +203,10 @@ func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
 		return
 	}
 	s := newStream(c, id)
-	var method, enc, acceptEnc, timeout string
-	for _, hf := range f.Fields {
+	method := h.method
+	var enc, acceptEnc, timeout string
+	for _, hf := range h.fields {
 		switch hf.Name {
-		case ":method":
-			method = hf.Value
 		case ":path":
 			s.Path = hf.Value
 		case ":authority":
@@ -224,7 +223,7 @@ func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
 			acceptEnc = hf.Value
 		}
 	}
-	s.Header = f.RegularFields()
+	s.Header = s.keepFields(h.regular())
 	c.streams[id] = s
 	c.wmu.Lock()
 	s.sendWin = c.peerWin
@@ -259,7 +258,7 @@ func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
 		return
 	}
 	s.unary = c.srv.unary(s.Path)
-	if f.StreamEnded() {
+	if h.ended {
 		s.onData(nil, 0, true)
 		return
 	}

@@ -38,6 +38,13 @@ type Stream struct {
 	// Deadline is the grpc-timeout turned into a time (zero without one).
 	Deadline time.Time
 
+	// fbuf holds the received header fields the stream keeps (Header on
+	// a server, the response header and trailer on a client) while they
+	// fit; nfbuf of its entries are in use. Set on the reader goroutine
+	// before the fields are published.
+	fbuf  [5]hpack.HeaderField
+	nfbuf int
+
 	recvGzip bool // the peer's grpc-encoding is gzip
 	sendGzip bool // our messages go out gzip-compressed
 	unary    bool // server: the handler starts after the request
