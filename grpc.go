@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kite-rpc/kite/codec/protobuf"
@@ -669,6 +670,8 @@ type h2Pool struct {
 	closed bool
 	kaTime time.Duration // keepalive Time for new connections, once doubled
 	dialMu sync.Mutex    // serialises dialling
+	paths  sync.Map      // method name -> :path (Client.grpcPath)
+	npaths atomic.Int64  // paths stored, or tried
 }
 
 // tooManyPings doubles the keepalive Time of new connections after a
@@ -795,7 +798,23 @@ func (p *h2Pool) close() {
 	}
 }
 
+// grpcPath returns the :path of method, built once per method (for the
+// first maxCachedPaths methods: a generic client may name any number) so
+// that a call needs no allocation for it.
 func (c *Client) grpcPath(method string) string {
+	if p, ok := c.h2.paths.Load(method); ok {
+		return p.(string)
+	}
+	p := c.buildGRPCPath(method)
+	if c.h2.npaths.Add(1) <= maxCachedPaths {
+		c.h2.paths.Store(method, p)
+	}
+	return p
+}
+
+const maxCachedPaths = 1024
+
+func (c *Client) buildGRPCPath(method string) string {
 	svc := c.cfg.idlService
 	if svc == "" {
 		svc = c.service

@@ -167,24 +167,21 @@ func (cc *ClientConn) NewStream(ctx context.Context, req *Request) (*Stream, err
 		} else {
 			b = append(b, blockSchemeHTTP...)
 		}
-		b = appendField(b, ":path", req.Path)
-		b = appendField(b, ":authority", req.Authority)
-		if s.ContentType == "application/grpc" {
-			b = append(b, blockContentType...)
-		} else {
-			b = appendField(b, "content-type", s.ContentType)
-		}
+		e := &c.enc
+		b = e.appendIndexed(b, ":path", req.Path)
+		b = e.appendIndexed(b, ":authority", req.Authority)
+		b = e.appendIndexed(b, "content-type", s.ContentType)
 		if req.UserAgent != "" {
-			b = appendField(b, "user-agent", req.UserAgent)
+			b = e.appendIndexed(b, "user-agent", req.UserAgent)
 		}
-		b = append(b, blockTETrailers...)
+		b = e.appendIndexed(b, "te", "trailers")
 		if req.Timeout > 0 {
-			b = appendField(b, "grpc-timeout", EncodeTimeout(req.Timeout))
+			b = appendField(b, "grpc-timeout", EncodeTimeout(req.Timeout)) // new every call
 		}
 		if req.Gzip {
-			b = appendField(b, "grpc-encoding", "gzip")
+			b = e.appendIndexed(b, "grpc-encoding", "gzip")
 		}
-		b = appendField(b, "grpc-accept-encoding", "gzip")
+		b = e.appendIndexed(b, "grpc-accept-encoding", "gzip")
 		return appendFields(b, req.Metadata)
 	})
 	err := c.werr
@@ -295,12 +292,12 @@ func statusOf(fields []hpack.HeaderField) error {
 }
 
 // onResponseHeaders handles response headers and trailers (client side).
-func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
-	s := c.stream(f.StreamID)
+func (c *conn) onResponseHeaders(h *headerBlock) {
+	s := c.stream(h.streamID)
 	if s == nil {
 		return
 	}
-	ended := f.StreamEnded()
+	ended := h.ended
 	s.mu.Lock()
 	if s.finished {
 		s.mu.Unlock()
@@ -313,16 +310,16 @@ func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
 	default:
 	}
 	if first {
-		if st := f.PseudoValue("status"); st != "200" {
+		if st := h.status; st != "200" {
 			s.rerr = &StatusError{Code: httpStatusCode(st), Message: "grpc: unexpected HTTP status code " + st}
 			s.mu.Unlock()
 			s.Reset(s.rerr)
 			return
 		}
 		if ended {
-			s.trailer = f.RegularFields()
+			s.trailer = s.keepFields(h.regular())
 		} else {
-			s.respHeader = f.RegularFields()
+			s.respHeader = s.keepFields(h.regular())
 			for _, hf := range s.respHeader {
 				if hf.Name == "grpc-encoding" && hf.Value == "gzip" {
 					s.recvGzip = true
@@ -331,7 +328,7 @@ func (c *conn) onResponseHeaders(f *http2.MetaHeadersFrame) {
 		}
 		close(s.headerReady)
 	} else {
-		s.trailer = f.RegularFields()
+		s.trailer = s.keepFields(h.regular())
 		if !ended {
 			s.rerr = &StatusError{Code: 13, Message: "grpc: trailers without END_STREAM"}
 		}

@@ -96,6 +96,8 @@ type conn struct {
 	client bool
 	br     *bufio.Reader
 	fr     *http2.Framer
+	hdec   *hpack.Decoder // reader goroutine only
+	hb     headerBlock    // reader goroutine only: the last header block read
 
 	wmu              sync.Mutex // guards the fields down to peerMaxStreams, and every Stream's send fields
 	wcond            *sync.Cond // on wmu: send windows grew, or something failed
@@ -107,6 +109,7 @@ type conn struct {
 	sendWin          int64 // the peer's connection window
 	peerWin          int64 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerFrame        int   // the peer's SETTINGS_MAX_FRAME_SIZE
+	enc              encTable
 	closeWhenFlushed bool
 	wsignal          chan struct{}
 
@@ -144,6 +147,7 @@ func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
 	c := &conn{
 		nc: nc, cfg: cfg, client: client,
 		sendWin: 65535, peerWin: 65535, peerFrame: defaultMaxFrame, peerMax: math.MaxUint32,
+		enc:     newEncTable(),
 		streams: make(map[uint32]*Stream),
 		wsignal: make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -155,9 +159,9 @@ func newConn(nc net.Conn, r io.Reader, cfg Config, client bool) *conn {
 	}
 	c.br = bufio.NewReaderSize(r, 32<<10)
 	c.fr = http2.NewFramer(nil, c.br)
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.fr.MaxHeaderListSize = 1 << 20
 	c.fr.SetReuseFrames()
+	c.hdec = hpack.NewDecoder(4096, c.emitField)
+	c.hdec.SetMaxStringLength(maxHeaderList)
 	return c
 }
 
@@ -290,6 +294,9 @@ func (c *conn) readLoop() {
 		}
 		var f http2.Frame
 		f, err = c.fr.ReadFrame()
+		if hf, ok := f.(*http2.HeadersFrame); ok && err == nil {
+			err = c.readHeaderBlock(hf)
+		}
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
@@ -305,11 +312,11 @@ func (c *conn) readLoop() {
 			return
 		}
 		switch f := f.(type) {
-		case *http2.MetaHeadersFrame:
+		case *http2.HeadersFrame:
 			if c.client {
-				c.onResponseHeaders(f)
+				c.onResponseHeaders(&c.hb)
 			} else {
-				c.onRequestHeaders(f)
+				c.onRequestHeaders(&c.hb)
 			}
 		case *http2.DataFrame:
 			c.onData(f)
@@ -388,6 +395,8 @@ func (c *conn) onSettings(f *http2.SettingsFrame) {
 			}
 		case http2.SettingMaxFrameSize:
 			c.peerFrame = int(s.Val)
+		case http2.SettingHeaderTableSize:
+			c.enc.setLimit(s.Val) // in force from our ACK, queued below
 		case http2.SettingMaxConcurrentStreams:
 			c.peerMax = s.Val
 			c.sconds.Broadcast()

@@ -82,10 +82,15 @@ func appendHeaders(b []byte, stream uint32, block []byte, end bool, maxFrame int
 	}
 }
 
-// HPACK encoding without the dynamic table: every field is a literal
-// "without indexing" (or a fully indexed static entry), so a block means
-// the same thing whatever the decoder's state, and blocks can be built
-// ahead of time and concurrently.
+// HPACK encoding. Fields that stay the same from call to call on a
+// connection (:path, :authority, content-type, user-agent, te,
+// grpc-accept-encoding, the OK status) are written with incremental
+// indexing, so the peer decodes them once per connection and afterwards
+// reads them from its dynamic table, without a string allocation per call.
+// Everything else (grpc-timeout, error messages, metadata, which may hold
+// credentials: RFC 7541 §7.1) is a literal without indexing. Blocks are
+// encoded under c.wmu in the order they are queued, which is the order the
+// peer decodes them in.
 
 // staticName holds the static-table indexes of the names Kite writes.
 var staticName = map[string]int{
@@ -134,17 +139,112 @@ var (
 	blockMethodPOST    = []byte{0x83} // ":method: POST"
 	blockSchemeHTTP    = []byte{0x86}
 	blockSchemeHTTPS   = []byte{0x87}
-	blockGRPCStatusOK  = appendField(appendField(nil, "grpc-status", "0"), "grpc-message", "")
-	blockTETrailers    = appendField(nil, "te", "trailers")
-	blockContentType   = appendField(nil, "content-type", "application/grpc")
 	blockStatusPrefix  = appendHpackString([]byte{0}, "grpc-status")
 	blockMessagePrefix = appendHpackString([]byte{0}, "grpc-message")
 )
 
-// appendStatus appends grpc-status and grpc-message (percent-encoded).
-func appendStatus(b []byte, code uint32, msg string) []byte {
+// maxEncTable is the largest dynamic table Kite's encoder uses, the
+// HTTP/2 default for SETTINGS_HEADER_TABLE_SIZE: a peer that allows more
+// gains little, since only a few fields per connection are indexed.
+const maxEncTable = 4096
+
+// encTable mirrors the peer decoder's HPACK dynamic table (RFC 7541 §2.3.2)
+// as Kite's encoder fills it. It is guarded by c.wmu.
+type encTable struct {
+	ents      []encEntry // oldest first
+	size      int        // RFC 7541 §4.1 size of ents
+	max       int        // the table's maximum size
+	updMin    int        // smallest maximum since the last size update sent
+	updNeeded bool       // a size update is due at the next block's start
+}
+
+type encEntry struct{ name, value string }
+
+func newEncTable() encTable { return encTable{max: maxEncTable} }
+
+// setLimit applies the peer's SETTINGS_HEADER_TABLE_SIZE.
+func (t *encTable) setLimit(v uint32) {
+	m := maxEncTable
+	if v < maxEncTable {
+		m = int(v)
+	}
+	if m == t.max {
+		return
+	}
+	if !t.updNeeded || m < t.updMin {
+		t.updMin = m
+	}
+	t.updNeeded = true
+	t.max = m
+	t.evict(0)
+}
+
+// startBlock appends the size updates due at the start of a header block
+// (RFC 7541 §4.2). When the maximum fell below its current value since the
+// last block, the decoder must evict as this table did: both are emptied
+// with a first update to 0 (x/net's decoder takes a second update in a
+// block only after its table is empty), then the current maximum follows.
+func (t *encTable) startBlock(b []byte) []byte {
+	if !t.updNeeded {
+		return b
+	}
+	t.updNeeded = false
+	if t.updMin < t.max {
+		b = appendHpackInt(b, 0x20, 5, 0)
+		clear(t.ents)
+		t.ents, t.size = t.ents[:0], 0
+	}
+	return appendHpackInt(b, 0x20, 5, uint64(t.max))
+}
+
+// evict drops the oldest entries until n more bytes fit.
+func (t *encTable) evict(n int) {
+	k := 0
+	for t.size+n > t.max && k < len(t.ents) {
+		t.size -= entrySize(t.ents[k].name, t.ents[k].value)
+		k++
+	}
+	if k > 0 {
+		m := copy(t.ents, t.ents[k:])
+		clear(t.ents[m:])
+		t.ents = t.ents[:m]
+	}
+}
+
+func entrySize(name, value string) int { return len(name) + len(value) + 32 }
+
+// appendIndexed appends name: value as an index into the dynamic table
+// when the pair is there, or else as a literal with incremental indexing
+// that adds it. name must be lower case; the pair must not be secret nor
+// change from call to call, or it only evicts the useful entries.
+func (t *encTable) appendIndexed(b []byte, name, value string) []byte {
+	for i := len(t.ents) - 1; i >= 0; i-- {
+		if e := &t.ents[i]; e.value == value && e.name == name {
+			return appendHpackInt(b, 0x80, 7, uint64(62+len(t.ents)-1-i))
+		}
+	}
+	n := entrySize(name, value)
+	if n > t.max {
+		return appendField(b, name, value)
+	}
+	t.evict(n)
+	t.ents = append(t.ents, encEntry{name, value})
+	t.size += n
+	if i, ok := staticName[name]; ok {
+		b = appendHpackInt(b, 0x40, 6, uint64(i))
+	} else {
+		b = append(b, 0x40)
+		b = appendHpackString(b, name)
+	}
+	return appendHpackString(b, value)
+}
+
+// appendStatus appends grpc-status and grpc-message (percent-encoded); an
+// OK status is indexed.
+func (t *encTable) appendStatus(b []byte, code uint32, msg string) []byte {
 	if code == 0 && msg == "" {
-		return append(b, blockGRPCStatusOK...)
+		b = t.appendIndexed(b, "grpc-status", "0")
+		return t.appendIndexed(b, "grpc-message", "")
 	}
 	b = append(b, blockStatusPrefix...)
 	b = appendHpackString(b, strconv.FormatUint(uint64(code), 10))

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,10 +44,11 @@ func TestGRPCMessageEncoding(t *testing.T) {
 
 // TestHeaderBlocks decodes the hand-encoded blocks with x/net's decoder.
 func TestHeaderBlocks(t *testing.T) {
+	e := newEncTable()
 	var b []byte
 	b = append(b, blockStatus200...)
-	b = append(b, blockContentType...)
-	b = appendStatus(b, 13, "boom [biz error]")
+	b = e.appendIndexed(b, "content-type", "application/grpc")
+	b = e.appendStatus(b, 13, "boom [biz error]")
 	b = appendField(b, "x-long", string(bytes.Repeat([]byte("v"), 300)))
 	fields, err := hpack.NewDecoder(4096, nil).DecodeFull(b)
 	if err != nil {
@@ -56,6 +59,63 @@ func TestHeaderBlocks(t *testing.T) {
 		if f.Name+"="+f.Value != want[i] {
 			t.Errorf("field %d = %s=%s, want %s", i, f.Name, f.Value, want[i])
 		}
+	}
+}
+
+// TestEncTableTracksDecoder encodes blocks of indexed fields, with the
+// peer's table size changing between some of them, and decodes them with
+// one x/net decoder: every block must decode to its fields, so the
+// encoder's view of the dynamic table (indexes, evictions, size updates)
+// matches the decoder's.
+func TestEncTableTracksDecoder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	e := newEncTable()
+	dec := hpack.NewDecoder(4096, nil)
+	limits := []uint32{4096, 0, 100, 64, 8192, 300, 4096}
+	indexed := 0
+	for round := 0; round < 2000; round++ {
+		if rng.IntN(20) == 0 {
+			// Like SETTINGS: several changes may come between two blocks.
+			for k := rng.IntN(3); k >= 0; k-- {
+				v := limits[rng.IntN(len(limits))]
+				e.setLimit(v)
+				dec.SetAllowedMaxDynamicTableSize(v)
+			}
+		}
+		var want []string
+		b := e.startBlock(nil)
+		for k := rng.IntN(6); k >= 0; k-- {
+			name := []string{":path", ":authority", "content-type", "te", "x-k"}[rng.IntN(5)]
+			value := "v" + strconv.Itoa(rng.IntN(6))
+			if rng.IntN(30) == 0 {
+				value = string(bytes.Repeat([]byte("w"), 200+rng.IntN(3000)))
+			}
+			before := len(b)
+			if rng.IntN(4) == 0 {
+				b = appendField(b, name, value)
+			} else {
+				b = e.appendIndexed(b, name, value)
+			}
+			if b[before]&0x80 != 0 {
+				indexed++
+			}
+			want = append(want, name+"="+value)
+		}
+		fields, err := dec.DecodeFull(b)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if len(fields) != len(want) {
+			t.Fatalf("round %d: %d fields, want %d", round, len(fields), len(want))
+		}
+		for i, f := range fields {
+			if f.Name+"="+f.Value != want[i] {
+				t.Fatalf("round %d field %d = %s=%.20s, want %.20s", round, i, f.Name, f.Value, want[i])
+			}
+		}
+	}
+	if indexed < 1000 {
+		t.Errorf("only %d of the fields came from the dynamic table", indexed)
 	}
 }
 

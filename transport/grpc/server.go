@@ -181,12 +181,12 @@ func (c *conn) finalGoAway() {
 }
 
 // onRequestHeaders starts a stream (server side).
-func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
-	id := f.StreamID
+func (c *conn) onRequestHeaders(h *headerBlock) {
+	id := h.streamID
 	c.mu.Lock()
 	if s := c.streams[id]; s != nil {
 		c.mu.Unlock()
-		if f.StreamEnded() { // trailers from the client: the end of its messages
+		if h.ended { // trailers from the client: the end of its messages
 			s.onData(nil, 0, true)
 		}
 		return
@@ -203,11 +203,10 @@ func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
 		return
 	}
 	s := newStream(c, id)
-	var method, enc, acceptEnc, timeout string
-	for _, hf := range f.Fields {
+	method := h.method
+	var enc, acceptEnc, timeout string
+	for _, hf := range h.fields {
 		switch hf.Name {
-		case ":method":
-			method = hf.Value
 		case ":path":
 			s.Path = hf.Value
 		case ":authority":
@@ -224,7 +223,7 @@ func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
 			acceptEnc = hf.Value
 		}
 	}
-	s.Header = f.RegularFields()
+	s.Header = s.keepFields(h.regular())
 	c.streams[id] = s
 	c.wmu.Lock()
 	s.sendWin = c.peerWin
@@ -259,7 +258,7 @@ func (c *conn) onRequestHeaders(f *http2.MetaHeadersFrame) {
 		return
 	}
 	s.unary = c.srv.unary(s.Path)
-	if f.StreamEnded() {
+	if h.ended {
 		s.onData(nil, 0, true)
 		return
 	}
@@ -275,8 +274,8 @@ func (s *Stream) reject(status string, code uint32, msg string) {
 	s.hdrSent, s.localEnd = true, true
 	c.appendHeaderBlock(s.id, true, func(b []byte) []byte {
 		b = appendField(b, ":status", status)
-		b = append(b, blockContentType...)
-		return appendStatus(b, code, msg)
+		b = c.enc.appendIndexed(b, "content-type", "application/grpc")
+		return c.enc.appendStatus(b, code, msg)
 	})
 	c.wmu.Unlock()
 	s.cancel()
@@ -334,7 +333,7 @@ func (c *conn) appendHeaderBlock(id uint32, end bool, f func(b []byte) []byte) {
 	c.sentData = true
 	start := len(c.wbuf)
 	c.wbuf = append(c.wbuf, make([]byte, frameHeaderLen)...)
-	c.wbuf = f(c.wbuf)
+	c.wbuf = f(c.enc.startBlock(c.wbuf))
 	n := len(c.wbuf) - start - frameHeaderLen
 	if n <= c.peerFrame {
 		fl := http2.FlagHeadersEndHeaders
@@ -364,13 +363,9 @@ func (s *Stream) appendResponseHeaders(b []byte, md []hpack.HeaderField) []byte 
 	s.hdrSent = true
 	c.appendHeaderBlock(s.id, false, func(b []byte) []byte {
 		b = append(b, blockStatus200...)
-		if s.ContentType == "application/grpc" {
-			b = append(b, blockContentType...)
-		} else {
-			b = appendField(b, "content-type", s.ContentType)
-		}
+		b = c.enc.appendIndexed(b, "content-type", s.ContentType)
 		if s.sendGzip {
-			b = appendField(b, "grpc-encoding", "gzip")
+			b = c.enc.appendIndexed(b, "grpc-encoding", "gzip")
 		}
 		return appendFields(b, md)
 	})
@@ -411,17 +406,17 @@ func (s *Stream) WriteStatus(code uint32, msg string, md []hpack.HeaderField) {
 		s.hdrSent = true
 		c.appendHeaderBlock(s.id, true, func(b []byte) []byte {
 			b = append(b, blockStatus200...)
-			if s.ContentType == "application/grpc" || s.ContentType == "" {
-				b = append(b, blockContentType...)
-			} else {
-				b = appendField(b, "content-type", s.ContentType)
+			ct := s.ContentType
+			if ct == "" {
+				ct = "application/grpc"
 			}
-			b = appendStatus(b, code, msg)
+			b = c.enc.appendIndexed(b, "content-type", ct)
+			b = c.enc.appendStatus(b, code, msg)
 			return appendFields(b, md)
 		})
 	} else {
 		c.appendHeaderBlock(s.id, true, func(b []byte) []byte {
-			return appendFields(appendStatus(b, code, msg), md)
+			return appendFields(c.enc.appendStatus(b, code, msg), md)
 		})
 	}
 	if !remoteEnd {

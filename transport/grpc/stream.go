@@ -38,14 +38,22 @@ type Stream struct {
 	// Deadline is the grpc-timeout turned into a time (zero without one).
 	Deadline time.Time
 
+	// fbuf holds the received header fields the stream keeps (Header on
+	// a server, the response header and trailer on a client) while they
+	// fit; nfbuf of its entries are in use. Set on the reader goroutine
+	// before the fields are published.
+	fbuf  [5]hpack.HeaderField
+	nfbuf int
+
 	recvGzip bool // the peer's grpc-encoding is gzip
 	sendGzip bool // our messages go out gzip-compressed
 	unary    bool // server: the handler starts after the request
 
 	mu        sync.Mutex // guards the receive fields below
-	msgs      []message
-	queued    int // bytes of complete messages in msgs, prefixes included
-	recvAvail int // receive window as the peer sees it
+	msgs      []message  // complete messages not yet read; msgBuf when it fits
+	msgBuf    [1]message // the queue of a unary call, without an allocation
+	queued    int        // bytes of complete messages in msgs, prefixes included
+	recvAvail int        // receive window as the peer sees it
 	pfx       [5]byte
 	npfx      int
 	cur       []byte
@@ -76,7 +84,9 @@ type message struct {
 }
 
 func newStream(c *conn, id uint32) *Stream {
-	return &Stream{c: c, id: id, notify: make(chan struct{}, 1), recvAvail: int(c.cfg.InitialWindowSize)}
+	s := &Stream{c: c, id: id, notify: make(chan struct{}, 1), recvAvail: int(c.cfg.InitialWindowSize)}
+	s.msgs = s.msgBuf[:0]
+	return s
 }
 
 // Context returns the stream's context: on a server it ends when the
@@ -229,7 +239,7 @@ func (s *Stream) Recv(timeout time.Duration) ([]byte, error) {
 	s.msgs[0] = message{}
 	s.msgs = s.msgs[1:]
 	if len(s.msgs) == 0 {
-		s.msgs = nil
+		s.msgs = s.msgBuf[:0] // the next message need not grow a slice
 	}
 	s.queued -= len(m.b) + 5
 	s.creditLocked()

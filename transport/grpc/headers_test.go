@@ -1,0 +1,188 @@
+package grpc
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+var goodRequest = [][2]string{{":method", "POST"}, {":scheme", "http"}, {":path", "/p.S/M"},
+	{":authority", "x"}, {"content-type", "application/grpc"}, {"te", "trailers"}}
+
+// block encodes fields with p's encoder (its dynamic table carries over).
+func (p *peer) block(fields [][2]string) []byte {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	p.hbuf.Reset()
+	for _, f := range fields {
+		_ = p.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	return append([]byte(nil), p.hbuf.Bytes()...)
+}
+
+func isRST(id uint32, code http2.ErrCode) func(frameInfo) bool {
+	return func(f frameInfo) bool { return f.typ == http2.FrameRSTStream && f.stream == id && f.code == code }
+}
+
+func isHeaders(id uint32) func(frameInfo) bool {
+	return func(f frameInfo) bool { return f.typ == http2.FrameHeaders && f.stream == id }
+}
+
+// TestMalformedHeadersResetStream: a header block with a bad field is a
+// stream error (RST_STREAM PROTOCOL_ERROR), as with x/net's
+// ReadMetaHeaders, and the connection goes on serving.
+func TestMalformedHeadersResetStream(t *testing.T) {
+	unary := func(string) bool { return true }
+	cases := map[string][][2]string{
+		"upper-case name":      append(goodRequest[:6:6], [2]string{"X-Up", "v"}),
+		"bad value":            append(goodRequest[:6:6], [2]string{"x-v", "a\x00b"}),
+		"pseudo after regular": append(goodRequest[:6:6], [2]string{":foo", "v"}),
+		"unknown pseudo":       append([][2]string{{":foo", "v"}}, goodRequest...),
+		"duplicate pseudo":     append([][2]string{{":path", "/p.S/N"}}, goodRequest...),
+		"request and response": append([][2]string{{":status", "200"}}, goodRequest...),
+		"empty name":           append(goodRequest[:6:6], [2]string{"", "v"}),
+	}
+	for name, fields := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := NewServer(Config{}, func(s *Stream) { s.WriteStatus(0, "", nil) }, unary)
+			defer srv.Close()
+			p := serveRaw(t, srv, true)
+			b := p.block(fields)
+			p.write(func(fr *http2.Framer) error {
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b, EndHeaders: true, EndStream: true})
+			})
+			p.next(2*time.Second, "RST_STREAM PROTOCOL_ERROR", isRST(1, http2.ErrCodeProtocol))
+			b = p.block(goodRequest)
+			p.write(func(fr *http2.Framer) error {
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: b, EndHeaders: true, EndStream: true})
+			})
+			p.next(2*time.Second, "the next stream's response", isHeaders(3))
+		})
+	}
+}
+
+// TestMalformedHeaderBlocksEndConnection: errors that lose the HPACK
+// state or break CONTINUATION sequencing end the connection. (The GOAWAY
+// queued first may or may not get out: the reader closes the connection
+// without waiting for the writer.)
+func TestMalformedHeaderBlocksEndConnection(t *testing.T) {
+	cases := []struct {
+		name string
+		code http2.ErrCode
+		send func(p *peer)
+	}{
+		{"bad hpack", http2.ErrCodeCompression, func(p *peer) {
+			p.write(func(fr *http2.Framer) error {
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: []byte{0x80}, EndHeaders: true})
+			})
+		}},
+		{"truncated block", http2.ErrCodeCompression, func(p *peer) {
+			b := p.block(goodRequest)
+			p.write(func(fr *http2.Framer) error {
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:len(b)-1], EndHeaders: true})
+			})
+		}},
+		{"DATA inside a header block", http2.ErrCodeProtocol, func(p *peer) {
+			b := p.block(goodRequest)
+			p.write(func(fr *http2.Framer) error {
+				if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b}); err != nil {
+					return err
+				}
+				return fr.WriteData(1, true, nil)
+			})
+		}},
+		{"CONTINUATION of another stream", http2.ErrCodeProtocol, func(p *peer) {
+			b := p.block(goodRequest)
+			p.write(func(fr *http2.Framer) error {
+				if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:3]}); err != nil {
+					return err
+				}
+				return fr.WriteContinuation(3, true, b[3:])
+			})
+		}},
+		{"CONTINUATION without HEADERS", http2.ErrCodeProtocol, func(p *peer) {
+			p.write(func(fr *http2.Framer) error { return fr.WriteContinuation(1, true, []byte{0x82}) })
+		}},
+		{"CONTINUATION after an invalid field", http2.ErrCodeProtocol, func(p *peer) {
+			b := p.block(append(goodRequest[:6:6], [2]string{"X-Up", "v"}))
+			more := p.block([][2]string{{"x-more", "v"}})
+			p.write(func(fr *http2.Framer) error {
+				if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b}); err != nil {
+					return err
+				}
+				return fr.WriteContinuation(1, true, more)
+			})
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := NewServer(Config{}, func(s *Stream) { s.WriteStatus(0, "", nil) }, nil)
+			defer srv.Close()
+			p := serveRaw(t, srv, true)
+			c.send(p)
+			for _, f := range p.waitEOF(2 * time.Second) {
+				if f.typ == http2.FrameGoAway && f.code != c.code {
+					t.Errorf("GOAWAY %v, want %v", f.code, c.code)
+				}
+				if f.typ == http2.FrameHeaders {
+					t.Errorf("a response: %v", f)
+				}
+			}
+		})
+	}
+}
+
+// TestHeaderBlockAcrossContinuations: a request whose header block spans
+// HEADERS and CONTINUATION frames reaches the handler whole, and each
+// stream's Header keeps its own fields though the connection reuses its
+// decoding buffers.
+func TestHeaderBlockAcrossContinuations(t *testing.T) {
+	var mu sync.Mutex
+	var kept [][]hpack.HeaderField
+	srv := NewServer(Config{}, func(s *Stream) {
+		mu.Lock()
+		kept = append(kept, s.Header)
+		mu.Unlock()
+		s.WriteStatus(0, "", nil)
+	}, nil)
+	defer srv.Close()
+	p := serveRaw(t, srv, true)
+	for i, id := range []uint32{1, 3, 5} {
+		v := string(rune('a' + i))
+		fields := append(goodRequest[:6:6], [2]string{"x-a", v}, [2]string{"x-b", v + v}, [2]string{"x-c", v + v + v},
+			[2]string{"x-d", v}, [2]string{"x-e", v}, [2]string{"x-f", v}) // more than Stream.fbuf holds
+		b := p.block(fields)
+		p.write(func(fr *http2.Framer) error {
+			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: b[:2]}); err != nil {
+				return err
+			}
+			if err := fr.WriteContinuation(id, false, b[2:5]); err != nil {
+				return err
+			}
+			return fr.WriteContinuation(id, true, b[5:])
+		})
+		p.write(func(fr *http2.Framer) error { return fr.WriteData(id, true, []byte{0, 0, 0, 0, 0}) })
+		p.next(2*time.Second, "response", isHeaders(id))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kept) != 3 {
+		t.Fatalf("%d streams handled", len(kept))
+	}
+	for i, h := range kept {
+		v := string(rune('a' + i))
+		want := []string{"content-type=application/grpc", "te=trailers", "x-a=" + v, "x-b=" + v + v, "x-c=" + v + v + v,
+			"x-d=" + v, "x-e=" + v, "x-f=" + v}
+		if len(h) != len(want) {
+			t.Fatalf("stream %d: %d fields %v, want %v", i, len(h), h, want)
+		}
+		for j, f := range h {
+			if f.Name+"="+f.Value != want[j] {
+				t.Errorf("stream %d field %d = %s=%s, want %s", i, j, f.Name, f.Value, want[j])
+			}
+		}
+	}
+}
