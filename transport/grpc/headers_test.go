@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -184,5 +185,40 @@ func TestHeaderBlockAcrossContinuations(t *testing.T) {
 				t.Errorf("stream %d field %d = %s=%s, want %s", i, j, f.Name, f.Value, want[j])
 			}
 		}
+	}
+}
+
+// TestStreamWithoutMessages: a request whose HEADERS end the stream (a
+// client-streaming call that sends nothing) still runs a streaming
+// handler, which answers it; a unary handler runs too (and sees no
+// message).
+func TestStreamWithoutMessages(t *testing.T) {
+	for _, unary := range []bool{false, true} {
+		name := "streaming"
+		if unary {
+			name = "unary"
+		}
+		t.Run(name, func(t *testing.T) {
+			checkGoroutines(t)
+			ran := make(chan error, 1)
+			srv := NewServer(Config{}, func(s *Stream) {
+				_, err := s.Recv(0)
+				ran <- err
+				s.WriteStatus(0, "", nil)
+			}, func(string) bool { return unary })
+			p := serveRaw(t, srv, true)
+			p.openStreamEnd(1, "test", true)
+			select {
+			case err := <-ran:
+				if err != io.EOF {
+					t.Errorf("Recv: %v, want io.EOF", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("the handler did not run")
+			}
+			p.next(time.Second, "trailers", func(f frameInfo) bool {
+				return f.typ == http2.FrameHeaders && f.stream == 1 && f.flags.Has(http2.FlagHeadersEndStream)
+			})
+		})
 	}
 }

@@ -186,7 +186,10 @@ func (p *peer) waitEOF(d time.Duration) []frameInfo {
 }
 
 // openStream starts a gRPC call with HEADERS (client peer).
-func (p *peer) openStream(id uint32, ua string) {
+func (p *peer) openStream(id uint32, ua string) { p.openStreamEnd(id, ua, false) }
+
+// openStreamEnd is openStream; end also ends the stream (no messages).
+func (p *peer) openStreamEnd(id uint32, ua string, end bool) {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	p.hbuf.Reset()
@@ -194,7 +197,7 @@ func (p *peer) openStream(id uint32, ua string) {
 		{":authority", "x"}, {"content-type", "application/grpc"}, {"user-agent", ua}, {"te", "trailers"}} {
 		_ = p.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 	}
-	_ = p.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: p.hbuf.Bytes(), EndHeaders: true})
+	_ = p.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: p.hbuf.Bytes(), EndHeaders: true, EndStream: end})
 }
 
 // sendMsg sends one gRPC message on a stream (client peer).

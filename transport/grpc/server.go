@@ -258,12 +258,11 @@ func (c *conn) onRequestHeaders(h *headerBlock) {
 		return
 	}
 	s.unary = c.srv.unary(s.Path)
-	if h.ended {
+	if h.ended { // no messages: a unary handler starts at the end, here
 		s.onData(nil, 0, true)
-		return
 	}
 	if !s.unary {
-		s.start()
+		s.start() // a streaming handler may answer a stream without messages
 	}
 }
 
