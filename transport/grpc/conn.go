@@ -308,6 +308,15 @@ func (c *conn) readLoop() {
 			if errors.As(err, &ce) {
 				c.queue(func(b []byte) []byte { return appendGoAway(b, c.maxIDLocked(), http2.ErrCode(ce), "") })
 				c.flushAndClose()
+				// Let the writer send the GOAWAY (and close) before the
+				// deferred close cuts it off; a peer that reads nothing
+				// gets abortFlush.
+				t := time.NewTimer(abortFlush)
+				select {
+				case <-c.done:
+				case <-t.C:
+				}
+				t.Stop()
 			}
 			return
 		}

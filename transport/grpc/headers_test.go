@@ -124,13 +124,20 @@ func TestMalformedHeaderBlocksEndConnection(t *testing.T) {
 			defer srv.Close()
 			p := serveRaw(t, srv, true)
 			c.send(p)
+			goAway := false
 			for _, f := range p.waitEOF(2 * time.Second) {
-				if f.typ == http2.FrameGoAway && f.code != c.code {
-					t.Errorf("GOAWAY %v, want %v", f.code, c.code)
+				if f.typ == http2.FrameGoAway {
+					goAway = true
+					if f.code != c.code {
+						t.Errorf("GOAWAY %v, want %v", f.code, c.code)
+					}
 				}
 				if f.typ == http2.FrameHeaders {
 					t.Errorf("a response: %v", f)
 				}
+			}
+			if !goAway {
+				t.Errorf("closed without GOAWAY %v", c.code)
 			}
 		})
 	}
