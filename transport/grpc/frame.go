@@ -123,11 +123,16 @@ func appendHpackString(b []byte, s string) []byte {
 
 // appendField appends name: value as a literal without indexing. name must
 // be lower case.
-func appendField(b []byte, name, value string) []byte {
+func appendField(b []byte, name, value string) []byte { return appendLiteral(b, 0, 4, name, value) }
+
+// appendLiteral appends name: value as a literal field representation
+// whose first byte starts with mask and whose name index takes the low
+// bits bits (RFC 7541 §6.2): the static table's index, or 0 and the name.
+func appendLiteral(b []byte, mask byte, bits uint8, name, value string) []byte {
 	if i, ok := staticName[name]; ok {
-		b = appendHpackInt(b, 0, 4, uint64(i))
+		b = appendHpackInt(b, mask, bits, uint64(i))
 	} else {
-		b = append(b, 0)
+		b = append(b, mask)
 		b = appendHpackString(b, name)
 	}
 	return appendHpackString(b, value)
@@ -230,13 +235,7 @@ func (t *encTable) appendIndexed(b []byte, name, value string) []byte {
 	t.evict(n)
 	t.ents = append(t.ents, encEntry{name, value})
 	t.size += n
-	if i, ok := staticName[name]; ok {
-		b = appendHpackInt(b, 0x40, 6, uint64(i))
-	} else {
-		b = append(b, 0x40)
-		b = appendHpackString(b, name)
-	}
-	return appendHpackString(b, value)
+	return appendLiteral(b, 0x40, 6, name, value) // with incremental indexing
 }
 
 // appendStatus appends grpc-status and grpc-message (percent-encoded); an
