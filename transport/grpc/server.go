@@ -224,18 +224,22 @@ func (c *conn) onRequestHeaders(h *headerBlock) {
 		}
 	}
 	s.Header = s.keepFields(h.regular())
+	if timeout != "" {
+		if d, ok := DecodeTimeout(timeout); ok {
+			s.Deadline = time.Now().Add(d)
+		}
+	}
+	// The context and kind are set before the stream is published: a
+	// connection closing at once fails (cancels, and for a unary method
+	// starts) every published stream.
+	s.ctx, s.cancel = streamCtx(context.Background(), s.Deadline)
+	s.unary = c.srv.unary(s.Path)
 	c.streams[id] = s
 	c.wmu.Lock()
 	s.sendWin = c.peerWin
 	c.wmu.Unlock()
 	c.mu.Unlock()
 
-	if timeout != "" {
-		if d, ok := DecodeTimeout(timeout); ok {
-			s.Deadline = time.Now().Add(d)
-		}
-	}
-	s.ctx, s.cancel = streamCtx(context.Background(), s.Deadline)
 	switch {
 	case method != "POST":
 		s.reject("405", 13, "grpc: invalid :method "+method)
@@ -257,7 +261,6 @@ func (c *conn) onRequestHeaders(h *headerBlock) {
 			[]hpack.HeaderField{{Name: "grpc-accept-encoding", Value: "gzip"}})
 		return
 	}
-	s.unary = c.srv.unary(s.Path)
 	if h.ended { // no messages: a unary handler starts at the end, here
 		s.onData(nil, 0, true)
 	}
