@@ -192,7 +192,17 @@ func (cc *ClientConn) NewStream(ctx context.Context, req *Request) (*Stream, err
 		return nil, err
 	}
 	if ctx.Done() != nil {
-		s.stopCancel = context.AfterFunc(ctx, func() { s.Reset(ctxStatus(ctx.Err())) })
+		// The reply may already have come (and finished the stream) on
+		// the reader goroutine: stopCancel is set under s.mu.
+		stop := context.AfterFunc(ctx, func() { s.Reset(ctxStatus(ctx.Err())) })
+		s.mu.Lock()
+		if s.finished {
+			s.mu.Unlock()
+			stop()
+		} else {
+			s.stopCancel = stop
+			s.mu.Unlock()
+		}
 	}
 	return s, nil
 }
@@ -257,9 +267,11 @@ func (s *Stream) finishClient() {
 		close(s.headerReady)
 	}
 	s.wake()
+	stop := s.stopCancel
+	s.stopCancel = nil
 	s.mu.Unlock()
-	if s.stopCancel != nil {
-		s.stopCancel()
+	if stop != nil {
+		stop()
 	}
 	s.c.wmu.Lock()
 	if s.sendErr == nil {

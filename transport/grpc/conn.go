@@ -306,7 +306,10 @@ func (c *conn) readLoop() {
 			}
 			var ce http2.ConnectionError
 			if errors.As(err, &ce) {
-				c.queue(func(b []byte) []byte { return appendGoAway(b, c.maxIDLocked(), http2.ErrCode(ce), "") })
+				// maxID is read before queue takes c.wmu: NewStream takes
+				// c.mu, then c.wmu (the other order deadlocked).
+				last := c.lastStreamID()
+				c.queue(func(b []byte) []byte { return appendGoAway(b, last, http2.ErrCode(ce), "") })
 				c.flushAndClose()
 				// Let the writer send the GOAWAY (and close) before the
 				// deferred close cuts it off; a peer that reads nothing
@@ -370,7 +373,9 @@ func (c *conn) readLoop() {
 	}
 }
 
-func (c *conn) maxIDLocked() uint32 {
+// lastStreamID returns the highest stream id seen (server) or used
+// (client); it takes c.mu, so c.wmu must not be held.
+func (c *conn) lastStreamID() uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.maxID

@@ -69,7 +69,7 @@ type Stream struct {
 	respHeader  []hpack.HeaderField
 	trailer     []hpack.HeaderField
 	headerReady chan struct{}
-	stopCancel  func() bool
+	stopCancel  func() bool // under mu: the reply can finish the stream before NewStream sets it
 
 	// send fields, guarded by c.wmu
 	sendWin  int64
