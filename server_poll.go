@@ -113,8 +113,9 @@ const (
 // before the requests pipelined behind it go on without it: at most
 // this long does a slow call hold up the calls behind it. Handing every
 // request to a worker, as Kitex's mux server does, cost a goroutine switch
-// per request (kite bench -transport ttheader -mux 2, c = 100: 1.35x the
-// qps at 0.7x the server's CPU per call handled in line; BENCHMARKS.md).
+// per request (kite bench -transport ttheader -mux 2, in line against
+// workers: c = 100 1.07x the qps at 0.85x the server's CPU per call,
+// c = 1000 1.20x at 0.68x; BENCHMARKS.md, fourth session).
 const handOffAfter = 100 * time.Microsecond
 
 func newPollScratch() any {
