@@ -465,8 +465,8 @@ func (s *Server) goAwayHTTP2() {
 }
 
 // closeHTTP2 ends the HTTP/2 connections when Shutdown runs out of time:
-// their open streams get RST_STREAM and a final GOAWAY before the close,
-// so clients see the call fail rather than the connection drop.
+// a final GOAWAY goes before the close, and Kitex and Kite clients also get
+// RST_STREAM 1000 for each open stream (grpct.Server.Close).
 func (s *Server) closeHTTP2() {
 	if srv := s.h2srv(); srv != nil {
 		srv.Close()

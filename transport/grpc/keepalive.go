@@ -21,7 +21,8 @@ type Keepalive struct {
 	//
 	// grpc-go raises a client's Time below 10 s to 10 s; Kite does not.
 	// Servers limit how often they accept pings (grpc-go's and Kitex's
-	// default is one per 5 minutes while streams are open, none without),
+	// default is one per 5 minutes while streams are open, one per 2
+	// hours without),
 	// and answer more with GOAWAY ENHANCE_YOUR_CALM "too_many_pings",
 	// closing the connection: see [KeepaliveEnforcement].
 	Time time.Duration
