@@ -297,6 +297,11 @@ func (c *conn) readLoop() {
 		if hf, ok := f.(*http2.HeadersFrame); ok && err == nil {
 			err = c.readHeaderBlock(hf)
 		}
+		if sf, ok := f.(*http2.SettingsFrame); ok && err == nil && !sf.IsAck() {
+			// Out-of-range values are a connection error (RFC 9113
+			// §6.5.2); a MAX_FRAME_SIZE of 0 made the writer loop for ever.
+			err = sf.ForeachSetting(func(s http2.Setting) error { return s.Valid() })
+		}
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {

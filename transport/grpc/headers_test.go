@@ -229,3 +229,39 @@ func TestStreamWithoutMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidSettingsEndConnection: a SETTINGS value out of its range
+// (RFC 9113 §6.5.2) ends the connection with GOAWAY; a MAX_FRAME_SIZE of 0
+// used to make the writer loop for ever.
+func TestInvalidSettingsEndConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    http2.Setting
+		code http2.ErrCode
+	}{
+		{"max frame 0", http2.Setting{ID: http2.SettingMaxFrameSize, Val: 0}, http2.ErrCodeProtocol},
+		{"max frame too big", http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1 << 24}, http2.ErrCodeProtocol},
+		{"window too big", http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 31}, http2.ErrCodeFlowControl},
+		{"enable push 2", http2.Setting{ID: http2.SettingEnablePush, Val: 2}, http2.ErrCodeProtocol},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := NewServer(Config{}, func(s *Stream) { s.WriteStatus(0, "", nil) }, nil)
+			defer srv.Close()
+			p := serveRaw(t, srv, true)
+			p.write(func(fr *http2.Framer) error { return fr.WriteSettings(tc.s) })
+			p.openStream(1, "test")
+			goAway := false
+			for _, f := range p.waitEOF(2 * time.Second) {
+				if f.typ == http2.FrameGoAway {
+					goAway = true
+					if f.code != tc.code {
+						t.Errorf("GOAWAY %v, want %v", f.code, tc.code)
+					}
+				}
+			}
+			if !goAway {
+				t.Errorf("closed without GOAWAY %v", tc.code)
+			}
+		})
+	}
+}
