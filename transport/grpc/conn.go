@@ -311,20 +311,7 @@ func (c *conn) readLoop() {
 			}
 			var ce http2.ConnectionError
 			if errors.As(err, &ce) {
-				// maxID is read before queue takes c.wmu: NewStream takes
-				// c.mu, then c.wmu (the other order deadlocked).
-				last := c.lastStreamID()
-				c.queue(func(b []byte) []byte { return appendGoAway(b, last, http2.ErrCode(ce), "") })
-				c.flushAndClose()
-				// Let the writer send the GOAWAY (and close) before the
-				// deferred close cuts it off; a peer that reads nothing
-				// gets abortFlush.
-				t := time.NewTimer(abortFlush)
-				select {
-				case <-c.done:
-				case <-t.C:
-				}
-				t.Stop()
+				c.goAwayAndClose(http2.ErrCode(ce))
 			}
 			return
 		}
@@ -345,13 +332,24 @@ func (c *conn) readLoop() {
 				}
 			}
 			c.wmu.Lock()
-			if s == nil {
-				c.sendWin += int64(f.Increment)
-			} else {
-				s.sendWin += int64(f.Increment)
+			win := &c.sendWin
+			if s != nil {
+				win = &s.sendWin
 			}
-			c.wcond.Broadcast()
+			over := *win+int64(f.Increment) > maxWindow
+			if !over {
+				*win += int64(f.Increment)
+				c.wcond.Broadcast()
+			}
 			c.wmu.Unlock()
+			switch {
+			case over && s == nil: // RFC 9113 §6.9.1
+				err = http2.ConnectionError(http2.ErrCodeFlowControl)
+				c.goAwayAndClose(http2.ErrCodeFlowControl)
+				return
+			case over:
+				c.resetStream(s.id, http2.ErrCodeFlowControl)
+			}
 		case *http2.SettingsFrame:
 			if f.IsAck() {
 				continue
@@ -384,6 +382,28 @@ func (c *conn) lastStreamID() uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.maxID
+}
+
+// maxWindow is the largest flow-control window HTTP/2 allows (2^31-1).
+const maxWindow = 1<<31 - 1
+
+// goAwayAndClose ends the connection for a connection error: GOAWAY with
+// code, then the close once it is written (or after abortFlush). It runs
+// on the reader goroutine, whose deferred close follows.
+func (c *conn) goAwayAndClose(code http2.ErrCode) {
+	// maxID is read before queue takes c.wmu: NewStream takes c.mu, then
+	// c.wmu (the other order deadlocked).
+	last := c.lastStreamID()
+	c.queue(func(b []byte) []byte { return appendGoAway(b, last, code, "") })
+	c.flushAndClose()
+	// Let the writer send the GOAWAY (and close) before the deferred close
+	// cuts it off; a peer that reads nothing gets abortFlush.
+	t := time.NewTimer(abortFlush)
+	select {
+	case <-c.done:
+	case <-t.C:
+	}
+	t.Stop()
 }
 
 // flushAndClose closes the connection once queued frames are written.

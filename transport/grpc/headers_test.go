@@ -265,3 +265,41 @@ func TestInvalidSettingsEndConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowOverflow: a WINDOW_UPDATE that takes a flow-control window
+// past 2^31-1 (RFC 9113 §6.9.1) resets the stream, or ends the
+// connection for the connection's window.
+func TestWindowOverflow(t *testing.T) {
+	t.Run("stream", func(t *testing.T) {
+		srv := NewServer(Config{}, func(s *Stream) {
+			_, _ = s.Recv(2 * time.Second)
+			s.WriteStatus(0, "", nil)
+		}, nil)
+		defer srv.Close()
+		p := serveRaw(t, srv, true)
+		p.openStream(1, "test")
+		p.write(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(1, 1<<31-1) })
+		f := p.next(2*time.Second, "RST_STREAM", func(f frameInfo) bool { return f.typ == http2.FrameRSTStream })
+		if f.stream != 1 || f.code != http2.ErrCodeFlowControl {
+			t.Errorf("%v, want RST_STREAM 1 FLOW_CONTROL_ERROR", f)
+		}
+	})
+	t.Run("connection", func(t *testing.T) {
+		srv := NewServer(Config{}, func(s *Stream) { s.WriteStatus(0, "", nil) }, nil)
+		defer srv.Close()
+		p := serveRaw(t, srv, true)
+		p.write(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, 1<<31-1) })
+		goAway := false
+		for _, f := range p.waitEOF(2 * time.Second) {
+			if f.typ == http2.FrameGoAway {
+				goAway = true
+				if f.code != http2.ErrCodeFlowControl {
+					t.Errorf("GOAWAY %v, want FLOW_CONTROL_ERROR", f.code)
+				}
+			}
+		}
+		if !goAway {
+			t.Error("closed without GOAWAY")
+		}
+	})
+}
