@@ -97,12 +97,7 @@ func TestServerCallAllocs(t *testing.T) {
 // blocks. Header fields decode from the HPACK dynamic table without
 // allocating; a regression there shows as 8 or more allocations more.
 func TestGRPCCallAllocs(t *testing.T) {
-	_, addr := startServer(t, &handler{})
-	c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithGRPC())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := grpcEchoClient(t)
 	req := &echo.Request{Action: "echo", Msg: msg1K}
 	ctx := context.Background()
 	call := func() {

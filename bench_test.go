@@ -210,12 +210,7 @@ func BenchmarkCallParallelMux(b *testing.B) {
 // kite.WithGRPC) to a Kite server in the same process: one caller at a
 // time, and 100 callers sharing the connection.
 func BenchmarkCallGRPC(b *testing.B) {
-	_, addr := startServer(b, &handler{})
-	c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithGRPC())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := grpcEchoClient(b)
 	req := &echo.Request{Action: "echo", Msg: msg1K}
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
@@ -238,4 +233,17 @@ func BenchmarkCallGRPC(b *testing.B) {
 			}
 		})
 	})
+}
+
+// grpcEchoClient is a gRPC (kite.WithGRPC) client of a Kite echo server in
+// the same process, both closed when the test ends.
+func grpcEchoClient(tb testing.TB) *echoserver.Client {
+	tb.Helper()
+	_, addr := startServer(tb, &handler{})
+	c, err := echoserver.NewClient(echoserver.ServiceName, kite.WithHostPorts(addr), kite.WithGRPC())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
 }

@@ -124,20 +124,10 @@ func TestMalformedHeaderBlocksEndConnection(t *testing.T) {
 			defer srv.Close()
 			p := serveRaw(t, srv, true)
 			c.send(p)
-			goAway := false
-			for _, f := range p.waitEOF(2 * time.Second) {
-				if f.typ == http2.FrameGoAway {
-					goAway = true
-					if f.code != c.code {
-						t.Errorf("GOAWAY %v, want %v", f.code, c.code)
-					}
-				}
+			for _, f := range p.endsWithGoAway(c.code) {
 				if f.typ == http2.FrameHeaders {
 					t.Errorf("a response: %v", f)
 				}
-			}
-			if !goAway {
-				t.Errorf("closed without GOAWAY %v", c.code)
 			}
 		})
 	}
@@ -250,18 +240,7 @@ func TestInvalidSettingsEndConnection(t *testing.T) {
 			p := serveRaw(t, srv, true)
 			p.write(func(fr *http2.Framer) error { return fr.WriteSettings(tc.s) })
 			p.openStream(1, "test")
-			goAway := false
-			for _, f := range p.waitEOF(2 * time.Second) {
-				if f.typ == http2.FrameGoAway {
-					goAway = true
-					if f.code != tc.code {
-						t.Errorf("GOAWAY %v, want %v", f.code, tc.code)
-					}
-				}
-			}
-			if !goAway {
-				t.Errorf("closed without GOAWAY %v", tc.code)
-			}
+			p.endsWithGoAway(tc.code)
 		})
 	}
 }
@@ -289,17 +268,27 @@ func TestWindowOverflow(t *testing.T) {
 		defer srv.Close()
 		p := serveRaw(t, srv, true)
 		p.write(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, 1<<31-1) })
-		goAway := false
-		for _, f := range p.waitEOF(2 * time.Second) {
-			if f.typ == http2.FrameGoAway {
-				goAway = true
-				if f.code != http2.ErrCodeFlowControl {
-					t.Errorf("GOAWAY %v, want FLOW_CONTROL_ERROR", f.code)
-				}
+		p.endsWithGoAway(http2.ErrCodeFlowControl)
+	})
+}
+
+// endsWithGoAway waits for the server to close the connection and fails
+// the test unless it sent GOAWAY, with code, first; it returns the frames
+// that came before the close.
+func (p *peer) endsWithGoAway(code http2.ErrCode) []frameInfo {
+	p.t.Helper()
+	frames := p.waitEOF(2 * time.Second)
+	goAway := false
+	for _, f := range frames {
+		if f.typ == http2.FrameGoAway {
+			goAway = true
+			if f.code != code {
+				p.t.Errorf("GOAWAY %v, want %v", f.code, code)
 			}
 		}
-		if !goAway {
-			t.Error("closed without GOAWAY")
-		}
-	})
+	}
+	if !goAway {
+		p.t.Errorf("closed without GOAWAY %v", code)
+	}
+	return frames
 }
