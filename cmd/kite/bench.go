@@ -41,6 +41,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	lb := fs.String("lb", "wrr", "balancer over -addr: wrr, random, hash or p2c")
 	retries := fs.Int("retry", 0, "retry a failed call up to N times, on another instance")
 	mux := fs.Int("mux", 0, "pipeline all callers over N connections per address (WithMuxConnection); 0: a pooled connection per caller")
+	rate := fs.Int("qps", 0, "calls due per second in total, latency counted from when each was due (as wrk2); 0: each caller calls again at once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,8 +49,8 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *conc < 1 || *size < 0 || *dur <= 0 {
-		return fmt.Errorf("bench: -c must be >= 1, -size >= 0, -d > 0")
+	if *conc < 1 || *size < 0 || *dur <= 0 || *rate < 0 {
+		return fmt.Errorf("bench: -c must be >= 1, -size >= 0, -d > 0, -qps >= 0")
 	}
 	addrs := splitAddrs(cf.addr)
 	if len(addrs) == 0 {
@@ -75,7 +76,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		if *mux > 0 {
 			return fmt.Errorf("bench: -mux is for Thrift transports")
 		}
-		return pbBench(cf.transport, addrs, *conc, *size, *dur, stdout, stderr)
+		return pbBench(cf.transport, addrs, *conc, *size, *rate, *dur, stdout, stderr)
 	}
 	opts, err := cf.options()
 	if err != nil {
@@ -112,7 +113,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		progress = stderr
 	}
-	r := runLoad(*conc, *dur, progress, func(i int) error {
+	r := runLoad(*conc, *dur, *rate, progress, func(i int) error {
 		_, err := cli.Echo(context.Background(), reqs[i], keys[i])
 		return err
 	})
@@ -123,6 +124,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	desc := fmt.Sprintf("transport=%s protocol=%s c=%d size=%d", cf.transport, cf.protocol, *conc, *size)
 	if *mux > 0 {
 		desc += fmt.Sprintf(" mux=%d", *mux)
+	}
+	if *rate > 0 {
+		desc += fmt.Sprintf(" rate=%d", *rate)
 	}
 	r.report(stdout, stderr, desc, extra...)
 	return nil

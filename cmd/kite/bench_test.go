@@ -60,3 +60,22 @@ func TestBenchSpreadsOverInstances(t *testing.T) {
 		t.Error("unknown -lb accepted")
 	}
 }
+
+// With -qps the calls due before the end are all made, and no more: 400 a
+// second for half a second is 200 calls, whatever the callers' speed.
+func TestBenchRate(t *testing.T) {
+	var out bytes.Buffer
+	if err := bench([]string{"-d", "500ms", "-c", "4", "-qps", "400", "-q"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := resultLine.FindStringSubmatch(out.String())
+	if m == nil || m[2] != "0" || m[3] != "200" {
+		t.Fatalf("want 200 calls without errors; bench output:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "rate=400") {
+		t.Errorf("the title does not give the rate:\n%s", out.String())
+	}
+	if err := bench([]string{"-qps", "-1"}, io.Discard, io.Discard); err == nil {
+		t.Error("-qps -1 accepted")
+	}
+}

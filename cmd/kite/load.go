@@ -21,37 +21,81 @@ type load struct {
 
 // runLoad runs call from conc goroutines until dur has passed, printing a
 // progress line each second to progress (nil for none). call gets its
-// worker's index.
-func runLoad(conc int, dur time.Duration, progress io.Writer, call func(worker int) error) load {
+// worker's index. Each goroutine first makes one call that is not counted,
+// and the clock starts when all have.
+//
+// With rate 0 each caller starts its next call when the last ends (a
+// closed loop: the load is whatever the slowest side allows). With rate > 0
+// calls are due at rate per second in total, the n-th at start + n/rate,
+// and a free caller waits for the next one due; a call's latency counts
+// from when it was due, so calls that start late because every caller was
+// busy count their wait too (as wrk2 measures), and a server that cannot
+// keep up shows it in the latency rather than quietly getting less load.
+func runLoad(conc int, dur time.Duration, rate int, progress io.Writer, call func(worker int) error) load {
 	var calls, errs atomic.Int64
 	var firstErr atomic.Value
 	lat := make([][]time.Duration, conc)
-	start := time.Now()
-	stop := start.Add(dur)
+	var start, stop time.Time // set before go closes
+	warm := make(chan struct{}, conc)
+	goCh := make(chan struct{})
+	var next atomic.Int64 // the next call due, with rate > 0
+	interval := 0.0
+	if rate > 0 {
+		interval = float64(time.Second) / float64(rate)
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < conc; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			// One untimed call first: connections are dialled and the
+			// callers running before the clock starts, which would
+			// otherwise put a start-up stall into a paced run's tail.
+			_ = call(i)
+			warm <- struct{}{}
+			<-goCh
 			samples := make([]time.Duration, 0, 1024)
+			record := func(d time.Duration, err error) {
+				calls.Add(1)
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				samples = append(samples, d)
+			}
+			if rate > 0 {
+				for {
+					due := start.Add(time.Duration(float64(next.Add(1)-1) * interval))
+					if !due.Before(stop) {
+						break
+					}
+					if d := time.Until(due); d > 0 {
+						time.Sleep(d)
+					}
+					err := call(i)
+					record(time.Since(due), err)
+				}
+				lat[i] = samples
+				return
+			}
 			// One clock read per call: a call's end starts the next (the
 			// load generator's own cost is what limits a one-core client).
 			for t0 := time.Now(); t0.Before(stop); {
 				err := call(i)
 				t1 := time.Now()
-				d := t1.Sub(t0)
+				record(t1.Sub(t0), err)
 				t0 = t1
-				calls.Add(1)
-				if err != nil {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					continue
-				}
-				samples = append(samples, d)
 			}
 			lat[i] = samples
 		}(i)
 	}
+	for i := 0; i < conc; i++ {
+		<-warm
+	}
+	start = time.Now()
+	stop = start.Add(dur)
+	close(goCh)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	tick := time.NewTicker(time.Second)

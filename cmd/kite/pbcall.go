@@ -53,7 +53,7 @@ func pbCall(tr, addr, action, msg string, timeout time.Duration) error {
 
 // pbBench runs conc callers of the protobuf echo for dur and prints the
 // same lines as bench.
-func pbBench(tr string, addrs []string, conc, size int, dur time.Duration, stdout, stderr io.Writer) error {
+func pbBench(tr string, addrs []string, conc, size, rate int, dur time.Duration, stdout, stderr io.Writer) error {
 	cli, err := pbClient(tr, addrs)
 	if err != nil {
 		return err
@@ -64,10 +64,14 @@ func pbBench(tr string, addrs []string, conc, size int, dur time.Duration, stdou
 	for i := range reqs {
 		reqs[i] = &pbecho.Request{Action: "echo", Msg: msg}
 	}
-	r := runLoad(conc, dur, stderr, func(i int) error {
+	r := runLoad(conc, dur, rate, stderr, func(i int) error {
 		_, err := cli.Echo(context.Background(), reqs[i])
 		return err
 	})
-	r.report(stdout, stderr, fmt.Sprintf("transport=%s c=%d size=%d", tr, conc, size))
+	desc := fmt.Sprintf("transport=%s c=%d size=%d", tr, conc, size)
+	if rate > 0 {
+		desc += fmt.Sprintf(" rate=%d", rate)
+	}
+	r.report(stdout, stderr, desc)
 	return nil
 }
