@@ -22,14 +22,26 @@ type Batcher struct {
 
 	mu      sync.Mutex // guards the fields below
 	writing bool       // a goroutine is writing; others queue
-	queue   []byte     // frames waiting for the writing goroutine
-	spare   []byte
-	err     error // the write error that broke the connection
+	queue   []*chunk   // frames waiting for the writing goroutine, in order
+	next    []*chunk   // an empty list for the next queue, kept by the writer
+	err     error      // the write error that broke the connection
 }
 
-// maxSpare is the largest write batch buffer a Batcher keeps for the next
-// batch; larger ones (many big frames at once) go to the GC.
-const maxSpare = 1 << 20
+// chunk is a piece of a Batcher's queue. The queue is a list of chunks
+// rather than one growing buffer: with many large frames waiting (1,000
+// callers of 16 KiB over two connections queue megabytes) a single buffer
+// was copied on every growth and, too large to keep, allocated afresh
+// for each batch; copying the frames into it took 15 % of such a client's
+// time, 5 times what encoding the same bytes took.
+type chunk struct{ b []byte }
+
+// chunkSize is the size of the pooled chunks; a frame larger than a chunk
+// gets one of its own, which is not pooled.
+const chunkSize = 64 << 10
+
+// chunks are shared by all Batchers: a connection that sends a few small
+// frames holds none between its batches.
+var chunks = sync.Pool{New: func() any { return &chunk{b: make([]byte, 0, chunkSize)} }}
 
 // Write queues frame and, unless another goroutine is writing, writes the
 // queue until it is empty, with deadline (zero: none) as the connection's
@@ -43,7 +55,7 @@ func (b *Batcher) Write(frame []byte, deadline time.Time) error {
 		b.mu.Unlock()
 		return err
 	}
-	b.queue = append(b.queue, frame...)
+	b.appendLocked(frame)
 	if b.writing {
 		b.mu.Unlock()
 		return nil
@@ -53,27 +65,61 @@ func (b *Batcher) Write(frame []byte, deadline time.Time) error {
 	runtime.Gosched()
 	_ = b.Conn.SetWriteDeadline(deadline)
 	var err error
+	var batch []*chunk // the chunks just written
 	for {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
 			b.writing = false
+			b.next = batch
 			b.mu.Unlock()
 			return nil
 		}
-		batch := b.queue
-		b.queue = b.spare[:0]
-		b.mu.Unlock()
-		_, err = b.Conn.Write(batch)
-		if cap(batch) > maxSpare {
-			batch = nil
+		if batch == nil {
+			batch = b.next
 		}
-		b.spare = batch
+		batch, b.queue = b.queue, batch[:0]
+		b.mu.Unlock()
+		for _, c := range batch {
+			if err == nil {
+				_, err = b.Conn.Write(c.b)
+			}
+			if cap(c.b) == chunkSize {
+				c.b = c.b[:0]
+				chunks.Put(c)
+			}
+		}
+		clear(batch)
 		if err != nil {
 			break
 		}
 	}
 	b.mu.Lock()
-	b.err, b.writing, b.queue = err, false, nil
+	b.err, b.writing = err, false
+	for _, c := range b.queue {
+		if cap(c.b) == chunkSize {
+			c.b = c.b[:0]
+			chunks.Put(c)
+		}
+	}
+	b.queue = nil
 	b.mu.Unlock()
 	return err
+}
+
+// appendLocked copies frame to the end of the queue.
+func (b *Batcher) appendLocked(frame []byte) {
+	if n := len(b.queue); n > 0 {
+		if last := b.queue[n-1]; cap(last.b)-len(last.b) >= len(frame) {
+			last.b = append(last.b, frame...)
+			return
+		}
+	}
+	var c *chunk
+	if len(frame) > chunkSize {
+		c = &chunk{b: make([]byte, 0, len(frame))}
+	} else {
+		c = chunks.Get().(*chunk)
+	}
+	c.b = append(c.b, frame...)
+	b.queue = append(b.queue, c)
 }
