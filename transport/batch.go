@@ -83,10 +83,7 @@ func (b *Batcher) Write(frame []byte, deadline time.Time) error {
 			if err == nil {
 				_, err = b.Conn.Write(c.b)
 			}
-			if cap(c.b) == chunkSize {
-				c.b = c.b[:0]
-				chunks.Put(c)
-			}
+			putChunk(c)
 		}
 		clear(batch)
 		if err != nil {
@@ -96,10 +93,7 @@ func (b *Batcher) Write(frame []byte, deadline time.Time) error {
 	b.mu.Lock()
 	b.err, b.writing = err, false
 	for _, c := range b.queue {
-		if cap(c.b) == chunkSize {
-			c.b = c.b[:0]
-			chunks.Put(c)
-		}
+		putChunk(c) // not written: the connection is broken
 	}
 	b.queue = nil
 	b.mu.Unlock()
@@ -122,4 +116,12 @@ func (b *Batcher) appendLocked(frame []byte) {
 	}
 	c.b = append(c.b, frame...)
 	b.queue = append(b.queue, c)
+}
+
+// putChunk gives a pooled chunk back; an outsized one goes to the GC.
+func putChunk(c *chunk) {
+	if cap(c.b) == chunkSize {
+		c.b = c.b[:0]
+		chunks.Put(c)
+	}
 }
