@@ -410,24 +410,7 @@ func (c *Conn) flushLocked() error {
 		}
 		n, err := c.sysWritev(c.iov)
 		c.decref()
-		c.out.n -= n
-		for n > 0 {
-			b := c.out.head
-			k := b.w - b.r
-			if k > n {
-				k = n
-			}
-			b.r += k
-			n -= k
-			if b.r == b.w && b.next != nil {
-				c.out.head = b.next
-				putBlock(c.out.fb, b)
-			}
-		}
-		if c.out.n == 0 {
-			c.out.free()
-			c.pending.Store(false)
-		}
+		c.consumeLocked(n)
 		if err == errAgain {
 			c.pending.Store(true)
 			return nil
@@ -437,6 +420,28 @@ func (c *Conn) flushLocked() error {
 		}
 	}
 	return nil
+}
+
+// consumeLocked drops n written bytes from the head of the output.
+func (c *Conn) consumeLocked(n int) {
+	c.out.n -= n
+	for n > 0 {
+		b := c.out.head
+		k := b.w - b.r
+		if k > n {
+			k = n
+		}
+		b.r += k
+		n -= k
+		if b.r == b.w && b.next != nil {
+			c.out.head = b.next
+			putBlock(c.out.fb, b)
+		}
+	}
+	if c.out.n == 0 {
+		c.out.free()
+		c.pending.Store(false)
+	}
 }
 
 // writable is the loop's reaction to a write edge: write what Flush left,

@@ -1,3 +1,5 @@
+//go:build !kite_nopoller
+
 package epoll
 
 import "golang.org/x/sys/unix"

@@ -2,7 +2,11 @@
 // loops (epoll on Linux, kqueue on macOS and the BSDs) with zero-copy
 // connection buffers, so that an idle connection costs a small struct and no
 // goroutine. Other systems get the same API over the net package (one
-// goroutine per connection, as net serves).
+// goroutine per connection, as net serves, and one more while output the
+// socket has not taken yet is written, so that Flush does not block there
+// either). Building with the tag kite_nopoller selects that fallback on
+// every system: CI runs the tests so on Linux, where the fallback would
+// otherwise never run.
 //
 // # The contract
 //

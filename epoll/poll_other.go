@@ -1,4 +1,4 @@
-//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly) || kite_nopoller
 
 package epoll
 
@@ -27,6 +27,12 @@ type sysConn struct {
 	nc     net.Conn
 	idle   atomic.Int64
 	resume chan struct{}
+
+	// A net.Conn's write blocks until it is done, but Flush must not: the
+	// output is written by a goroutine of its own (writeOut), one write
+	// at a time. Guarded by outMu.
+	writing bool
+	werr    error // the write error that broke the connection
 }
 
 // startRun runs h for c on a new goroutine.
@@ -121,10 +127,49 @@ func (c *Conn) sysWrite(p []byte) (int, error) {
 	return n, unwrapOp(err)
 }
 
+// sysWritev starts writing iov, the head of the output, on a goroutine
+// and reports that the socket took nothing yet, as a full socket would;
+// the goroutine drops what it wrote from the output when it is done. The
+// output's blocks stay put meanwhile: nothing else consumes them while a
+// write is under way, and the write holds a reference, so a Close frees
+// them only after it.
 func (c *Conn) sysWritev(iov [][]byte) (int, error) {
-	bufs := net.Buffers(append([][]byte(nil), iov...))
+	switch {
+	case c.sys.werr != nil:
+		return 0, c.sys.werr
+	case c.sys.writing:
+		return 0, errAgain
+	case !c.incref():
+		return 0, net.ErrClosed
+	}
+	c.sys.writing = true
+	go c.writeOut(net.Buffers(append([][]byte(nil), iov...)))
+	return 0, errAgain
+}
+
+// writeOut writes bufs, then what was queued meanwhile, and wakes a
+// writer waiting in Drain or Write.
+func (c *Conn) writeOut(bufs net.Buffers) {
 	n, err := bufs.WriteTo(c.sys.nc)
-	return int(n), unwrapOp(err)
+	c.outMu.Lock()
+	c.sys.writing = false
+	c.consumeLocked(int(n))
+	var ne net.Error
+	switch {
+	case err == nil:
+		_ = c.flushLocked() // starts the next write, if any
+	case errors.As(err, &ne) && ne.Timeout():
+		// The write deadline passed: the rest stays queued for a Flush or
+		// Write after the deadline moves; retrying now would fail again.
+	default:
+		c.sys.werr = unwrapOp(err)
+	}
+	c.outMu.Unlock()
+	c.decref()
+	select {
+	case c.wrCh <- struct{}{}:
+	default:
+	}
 }
 
 func (c *Conn) sysShutdown() { _ = c.sys.nc.Close() }
