@@ -72,13 +72,15 @@ func (s *echoServer) serve(c *Conn) {
 		if err != nil {
 			break // not all here yet
 		}
+		// Counted before the reply goes: a client that has read it may
+		// look at the count at once.
+		s.served.Add(1)
 		if _, err := c.Write(frame); err != nil {
 			c.Close()
 			return
 		}
 		c.Skip(n)
 		c.Release()
-		s.served.Add(1)
 	}
 	c.Release()
 	if c.PeerClosed() {
