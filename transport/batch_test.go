@@ -56,7 +56,7 @@ func batchFrame(writer, seq, size int) []byte {
 func TestBatcherKeepsFramesWholeAndInOrder(t *testing.T) {
 	client, server := tcpPair(t)
 	b := &Batcher{Conn: client}
-	const writers, perWriter = 16, 200
+	const writers, perWriter = 8, 48
 	sizes := []int{0, 1, 100, 1000, chunkSize - 12, chunkSize, chunkSize + 1, 3 * chunkSize}
 
 	type result struct{ err error }
