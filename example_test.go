@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kite-rpc/kite"
+	"github.com/kite-rpc/kite/epoll"
 	"github.com/kite-rpc/kite/govern"
 	"github.com/kite-rpc/kite/kite_gen/echo"
 	"github.com/kite-rpc/kite/kite_gen/echo/echoserver"
@@ -170,4 +171,25 @@ func ExampleWithMuxConnection() {
 	wg.Wait()
 	fmt.Println(replies[0], replies[99])
 	// Output: hello, 0 hello, 99
+}
+
+// Picking the I/O path: a server on the net package (a goroutine per
+// connection) and a client whose connections sit on a poller of its own
+// with two loops. Without WithPoller each side takes the faster path
+// measured for it (see WithPoller).
+func ExampleWithPoller() {
+	addr, stop := serve(kite.WithPoller(nil))
+	defer stop()
+
+	cli, err := echoserver.NewClient("EchoServer", kite.WithHostPorts(addr), kite.WithPoller(epoll.New(2)))
+	if err != nil {
+		panic(err)
+	}
+	defer cli.Close()
+	resp, err := cli.Echo(context.Background(), &echo.Request{Action: "echo", Msg: "poller"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.Msg)
+	// Output: hello, poller
 }
