@@ -75,7 +75,7 @@ func (b *Batcher) Write(frame []byte, deadline time.Time) error {
 			return nil
 		}
 		if batch == nil {
-			batch = b.next
+			batch, b.next = b.next, nil // the writer's now
 		}
 		batch, b.queue = b.queue, batch[:0]
 		b.mu.Unlock()
