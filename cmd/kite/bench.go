@@ -42,6 +42,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	retries := fs.Int("retry", 0, "retry a failed call up to N times, on another instance")
 	mux := fs.Int("mux", 0, "pipeline all callers over N connections per address (WithMuxConnection); 0: a pooled connection per caller")
 	rate := fs.Int("qps", 0, "calls due per second in total, latency counted from when each was due (as wrk2); 0: each caller calls again at once")
+	raw := fs.Bool("raw", false, "drive the connections with a minimal load generator instead of the Kite client (one call in flight per connection, pre-encoded requests; on Linux one epoll loop per core), so that the server rather than the client limits the load; framed and ttheader transports")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +82,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	opts, err := cf.options()
 	if err != nil {
 		return err
+	}
+	if *raw {
+		return rawBench(cf, addrs, *conc, *size, *dur, *mux, *rate, *lb, *retries, *quiet, stdout, stderr)
 	}
 	gopts, perAddr, err := governFlags(*lb, *retries, len(addrs))
 	if err != nil {

@@ -33,7 +33,9 @@ type load struct {
 // keep up shows it in the latency rather than quietly getting less load.
 func runLoad(conc int, dur time.Duration, rate int, progress io.Writer, call func(worker int) error) load {
 	var calls, errs atomic.Int64
-	var firstErr atomic.Value
+	// A pointer, not an atomic.Value: a Value panics when a later error
+	// has another concrete type than the first one stored.
+	var firstErr atomic.Pointer[error]
 	lat := make([][]time.Duration, conc)
 	var start, stop time.Time // set before go closes
 	warm := make(chan struct{}, conc)
@@ -59,7 +61,7 @@ func runLoad(conc int, dur time.Duration, rate int, progress io.Writer, call fun
 				calls.Add(1)
 				if err != nil {
 					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					firstErr.CompareAndSwap(nil, &err)
 					return
 				}
 				samples = append(samples, d)
@@ -118,8 +120,8 @@ func runLoad(conc int, dur time.Duration, rate int, progress io.Writer, call fun
 		r.lat = append(r.lat, s...)
 	}
 	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
-	if e, ok := firstErr.Load().(error); ok {
-		r.firstErr = e
+	if e := firstErr.Load(); e != nil {
+		r.firstErr = *e
 	}
 	return r
 }
