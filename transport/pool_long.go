@@ -32,6 +32,15 @@ func (c LongPoolConfig) withDefaults() LongPoolConfig {
 	return c
 }
 
+// recentIdle is how long a connection may have been idle and still be
+// reused without the liveness peek. A peer's close that reached us in that
+// time goes unseen, as one that arrives just after a peek always does: the
+// window grows from the FIN's flight time to at most this, and a busy
+// caller saves a system call per call (and, measured, 1.2-1.3x the qps of
+// 100 callers on one core). Kitex's and net/http's pools read a flag their
+// poller or reader sets, with a similar window.
+const recentIdle = time.Millisecond
+
 // LongPool keeps idle connections per address and hands out the most
 // recently used one first (LIFO), so a quiet period lets the older ones time
 // out. Connections that saw an error are not reused: the caller Puts them
@@ -59,29 +68,34 @@ func NewLongPool(d Dialer, cfg LongPoolConfig, maxFrame int) *LongPool {
 }
 
 // Get returns the most recently idled live connection to addr or dials one.
+//
+// A connection idle for longer than recentIdle is checked with a
+// non-blocking peek (see alive) first, outside the pool's lock so that
+// concurrent Gets do not queue behind the system call.
 func (p *LongPool) Get(ctx context.Context, addr string) (*Conn, error) {
 	now := time.Now()
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, ErrPoolClosed
-	}
 	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrPoolClosed
+		}
 		list := p.idle[addr]
 		if len(list) == 0 {
+			p.mu.Unlock()
 			break
 		}
 		c := list[len(list)-1]
 		list[len(list)-1] = nil
 		p.idle[addr] = list[:len(list)-1]
 		p.nIdle--
-		if now.Sub(c.idleAt) < p.cfg.MaxIdleTimeout && c.Reader.Buffered() == 0 && alive(c) {
-			p.mu.Unlock()
+		p.mu.Unlock()
+		idle := now.Sub(c.idleAt)
+		if idle < p.cfg.MaxIdleTimeout && c.Reader.Buffered() == 0 && (idle < recentIdle || alive(c)) {
 			return c, nil
 		}
 		_ = c.Close()
 	}
-	p.mu.Unlock()
 	return dial(ctx, p.dialer, addr, p.maxFrame)
 }
 

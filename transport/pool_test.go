@@ -12,7 +12,7 @@ import (
 
 // listen accepts connections and keeps them until the test ends; closePeer
 // closes every accepted connection.
-func listen(t *testing.T) (addr string, closePeers func()) {
+func listen(t testing.TB) (addr string, closePeers func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -185,4 +185,71 @@ func TestLongPoolCloseIdle(t *testing.T) {
 	if _, err := c.Write([]byte{0}); err == nil {
 		t.Error("connection still open")
 	}
+}
+
+// BenchmarkLongPoolGetPut is the pool's part of a pooled call: 100
+// goroutines taking a connection to one address and giving it back, as
+// callers that call again at once do.
+func BenchmarkLongPoolGetPut(b *testing.B) {
+	addr, _ := listen(b)
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{MaxIdlePerAddress: 200, MaxIdleGlobal: 200}, 0)
+	defer p.Close()
+	b.SetParallelism(50)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c, err := p.Get(context.Background(), addr)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			p.Put(c, true)
+		}
+	})
+}
+
+// A pooled connection on which the peer sent bytes nobody asked for is not
+// reused once it has been idle for longer than recentIdle.
+func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("liveness peeking is Linux-only")
+	}
+	checkGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			peer <- c
+		}
+		close(peer)
+	}()
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
+	defer p.Close()
+	c, err := p.Get(context.Background(), ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-peer
+	if s == nil {
+		t.Fatal("no connection accepted")
+	}
+	defer s.Close()
+	p.Put(c, true)
+	if _, err := s.Write([]byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(recentIdle + 20*time.Millisecond)
+	c2, err := p.Get(context.Background(), ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2 == c {
+		t.Fatal("a connection holding stray bytes was reused")
+	}
+	p.Put(c2, false)
 }

@@ -166,6 +166,12 @@ func rawDial(addr string) (*rawConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: socket: %w", err)
 	}
+	// SO_SNDTIMEO bounds a blocking connect too (socket(7)).
+	tv := unix.NsecToTimeval(int64(rawGrace))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bench: dial %s: %w", addr, err)
+	}
 	for {
 		err = unix.Connect(fd, sa)
 		if err != unix.EINTR {
