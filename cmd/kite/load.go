@@ -100,21 +100,7 @@ func runLoad(conc int, dur time.Duration, rate int, progress io.Writer, call fun
 	close(goCh)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var last int64
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case t := <-tick.C:
-			if progress != nil {
-				n := calls.Load()
-				fmt.Fprintf(progress, "bench: %4.0fs calls=%d qps=%d errors=%d\n", t.Sub(start).Seconds(), n, n-last, errs.Load())
-				last = n
-			}
-		}
-	}
+	report(done, start, progress, func() (int64, int64) { return calls.Load(), errs.Load() })
 	r := load{calls: calls.Load(), errs: errs.Load(), elapsed: time.Since(start)}
 	for _, s := range lat {
 		r.lat = append(r.lat, s...)
@@ -124,6 +110,26 @@ func runLoad(conc int, dur time.Duration, rate int, progress io.Writer, call fun
 		r.firstErr = *e
 	}
 	return r
+}
+
+// report prints a progress line to progress (nil for none) each second
+// until done is closed; counts gives the calls and errors so far.
+func report(done <-chan struct{}, start time.Time, progress io.Writer, counts func() (calls, errs int64)) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-done:
+			return
+		case t := <-tick.C:
+			if progress != nil {
+				n, errs := counts()
+				fmt.Fprintf(progress, "bench: %4.0fs calls=%d qps=%d errors=%d\n", t.Sub(start).Seconds(), n, n-last, errs)
+				last = n
+			}
+		}
+	}
 }
 
 // pct returns the p-th percentile latency in microseconds.

@@ -111,25 +111,13 @@ func rawRun(e *rawEcho, addrs []string, conc int, dur time.Duration, rate int, p
 	stop := start.Add(dur)
 	done := make(chan struct{})
 	go func() { phase(false, start, stop); close(done) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var last int64
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case t := <-tick.C:
-			if progress != nil {
-				var n, errs int64
-				for _, l := range loops {
-					n += l.calls.Load()
-					errs += l.errs.Load()
-				}
-				fmt.Fprintf(progress, "bench: %4.0fs calls=%d qps=%d errors=%d\n", t.Sub(start).Seconds(), n, n-last, errs)
-				last = n
-			}
+	report(done, start, progress, func() (n, errs int64) {
+		for _, l := range loops {
+			n += l.calls.Load()
+			errs += l.errs.Load()
 		}
-	}
+		return n, errs
+	})
 	r := load{elapsed: time.Since(start)}
 	for _, l := range loops {
 		r.calls += l.calls.Load()
