@@ -36,9 +36,10 @@ func (c LongPoolConfig) withDefaults() LongPoolConfig {
 // reused without the liveness peek. A peer's close that reached us in that
 // time goes unseen, as one that arrives just after a peek always does: the
 // window grows from the FIN's flight time to at most this, and a busy
-// caller saves a system call per call (and, measured, 1.2-1.3x the qps of
-// 100 callers on one core). Kitex's and net/http's pools read a flag their
-// poller or reader sets, with a similar window.
+// caller saves a system call per call (BenchmarkLongPoolGetPut: a third of
+// the time; BENCHMARKS.md has the end-to-end figures). Kitex's and
+// net/http's pools read a flag their poller or reader sets, with a
+// window of the same kind.
 const recentIdle = time.Millisecond
 
 // LongPool keeps idle connections per address and hands out the most
