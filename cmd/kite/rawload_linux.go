@@ -309,6 +309,11 @@ func (l *rawLoop) run(warm bool, stop time.Time, first time.Time, interval time.
 			if !whole {
 				continue
 			}
+			if !c.busy {
+				l.fail(c, fmt.Errorf("%w: a frame with no call in flight", errRawReply))
+				alive--
+				continue
+			}
 			t := time.Now()
 			err = l.e.check(c.in)
 			c.in = c.in[:0]

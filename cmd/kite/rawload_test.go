@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +257,56 @@ func TestRawEchoCheck(t *testing.T) {
 	bad[len(bad)-3] = 'x'
 	if err := e.check(bad); !errors.Is(err, errRawReply) {
 		t.Errorf("a changed message: %v", err)
+	}
+}
+
+// A frame that arrives on a connection with no call in flight is an error
+// of the epoll generator's (paced, connections wait idle between calls).
+func TestRawUnaskedFrame(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the goroutine-per-connection generator reads it as the next reply")
+	}
+	good := framedReply(thrift.Reply, &echoserver.EchoResult{Success: &echo.Response{Msg: strings.Repeat("k", 10)}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	defer func() { <-done }()
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		// Every request is answered; the second (the first timed one) gets
+		// its answer twice, the second time once the generator is idle.
+		buf := make([]byte, 4096)
+		for i := 0; ; i++ {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			c.Write(good)
+			if i == 1 {
+				time.Sleep(20 * time.Millisecond)
+				c.Write(good)
+			}
+		}
+	}()
+	addr := ln.Addr().String()
+	e, err := newRawEcho(transport.Framed, thrift.Binary, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(g time.Duration) { rawGrace = g }(rawGrace)
+	rawGrace = time.Second
+	r, err := rawRun(e, []string{addr}, 1, 300*time.Millisecond, 10, nil)
+	if err == nil {
+		err = r.firstErr
+	}
+	if !errors.Is(err, errRawReply) {
+		t.Fatalf("error %v, want a bad reply", err)
 	}
 }
