@@ -32,16 +32,6 @@ func (c LongPoolConfig) withDefaults() LongPoolConfig {
 	return c
 }
 
-// recentIdle is how long a connection may have been idle and still be
-// reused without the liveness peek. A peer's close that reached us in that
-// time goes unseen, as one that arrives just after a peek always does: the
-// window grows from the FIN's flight time to at most this, and a busy
-// caller saves a system call per call (BenchmarkLongPoolGetPut: a third of
-// the time; BENCHMARKS.md has the end-to-end figures). Kitex's and
-// net/http's pools read a flag their poller or reader sets, with a
-// window of the same kind.
-const recentIdle = time.Millisecond
-
 // LongPool keeps idle connections per address and hands out the most
 // recently used one first (LIFO), so a quiet period lets the older ones time
 // out. Connections that saw an error are not reused: the caller Puts them
@@ -70,9 +60,13 @@ func NewLongPool(d Dialer, cfg LongPoolConfig, maxFrame int) *LongPool {
 
 // Get returns the most recently idled live connection to addr or dials one.
 //
-// A connection idle for longer than recentIdle is checked with a
-// non-blocking peek (see alive) first, outside the pool's lock so that
-// concurrent Gets do not queue behind the system call.
+// An idle connection is checked with a non-blocking peek (see alive)
+// before it is handed out, outside the pool's lock so that concurrent Gets
+// do not queue behind the system call. The peek is kept even for a
+// connection idled a moment ago: a server or proxy that closes after a
+// reply (a request limit per connection, say) sends its FIN right behind
+// the reply, and a caller calling again at once must not be handed that
+// connection.
 func (p *LongPool) Get(ctx context.Context, addr string) (*Conn, error) {
 	now := time.Now()
 	for {
@@ -92,7 +86,7 @@ func (p *LongPool) Get(ctx context.Context, addr string) (*Conn, error) {
 		p.nIdle--
 		p.mu.Unlock()
 		idle := now.Sub(c.idleAt)
-		if idle < p.cfg.MaxIdleTimeout && c.Reader.Buffered() == 0 && (idle < recentIdle || alive(c)) {
+		if idle < p.cfg.MaxIdleTimeout && c.Reader.Buffered() == 0 && alive(c) {
 			return c, nil
 		}
 		_ = c.Close()

@@ -209,7 +209,7 @@ func BenchmarkLongPoolGetPut(b *testing.B) {
 }
 
 // A pooled connection on which the peer sent bytes nobody asked for is not
-// reused once it has been idle for longer than recentIdle.
+// reused.
 func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("liveness peeking is Linux-only")
@@ -243,7 +243,7 @@ func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
 	if _, err := s.Write([]byte{0}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(recentIdle + 20*time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
 	c2, err := p.Get(context.Background(), ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -252,4 +252,55 @@ func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
 		t.Fatal("a connection holding stray bytes was reused")
 	}
 	p.Put(c2, false)
+}
+
+// A peer that closes right behind its reply (a proxy's request limit per
+// connection, say): a Get a moment after the Put must not hand out the
+// closed connection, however recently it went idle.
+func TestLongPoolSkipsConnectionClosedRightAfterUse(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("liveness peeking is Linux-only")
+	}
+	checkGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peers := make(chan net.Conn)
+	go func() {
+		defer close(peers)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			peers <- c
+		}
+	}()
+	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
+	defer p.Close()
+	c, err := p.Get(context.Background(), ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		s := <-peers
+		p.Put(c, true)
+		s.Close()
+		time.Sleep(200 * time.Microsecond) // loopback delivers the FIN within the close
+		c2, err := p.Get(context.Background(), ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2 == c {
+			t.Fatalf("round %d: the connection the peer closed was handed out again", i)
+		}
+		c = c2
+	}
+	p.Put(c, false)
+	ln.Close()
+	for s := range peers {
+		s.Close()
+	}
 }
