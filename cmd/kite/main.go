@@ -2,7 +2,11 @@
 //
 //	kite serve [-addr A]                      serve the built-in echo service
 //	kite call  -addr A [-transport T] [-protocol P] [-method M] [-action X] -msg M
-//	kite bench [-addr A,B] [-transport T] [-protocol P] [-c N] [-d D] [-size B]
+//	kite bench [-addr A,B] [-transport T] [-protocol P] [-c N] [-d D] [-size B] [-qps N] [-mux N | -raw]
+//	kite gen   [-module M] [-out DIR] [-I DIR]... file.thrift
+//
+// Each takes -h for all its flags. bench -raw drives the server with a
+// minimal load generator instead of the Kite client, to measure servers.
 //
 // Transports: buffered, framed, ttheader, ttheader-framed (the default).
 // Protocols: binary (the default), compact.
@@ -47,7 +51,9 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   kite serve [-addr A]                      serve the built-in echo service
   kite call  -addr A [-transport T] [-protocol P] [-method M] [-action X] -msg M
-  kite bench [-addr A,B] [-transport T] [-protocol P] [-c N] [-d D] [-size B]
+  kite bench [-addr A,B] [-transport T] [-protocol P] [-c N] [-d D] [-size B] [-qps N] [-mux N | -raw]
+  kite gen   [-module M] [-out DIR] [-I DIR]... file.thrift
+each takes -h for all its flags
 transports: buffered, framed, ttheader, ttheader-framed (default); protocols: binary (default), compact
 `)
 }
