@@ -208,6 +208,34 @@ func BenchmarkLongPoolGetPut(b *testing.B) {
 	})
 }
 
+// listenPeers accepts connections and hands each to the test on peers;
+// the test's end closes the listener and every connection.
+func listenPeers(t *testing.T) (addr string, peers <-chan net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan net.Conn)
+	go func() {
+		defer close(ch)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			ch <- c
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for c := range ch {
+			c.Close()
+		}
+	})
+	return ln.Addr().String(), ch
+}
+
 // A pooled connection on which the peer sent bytes nobody asked for is not
 // reused.
 func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
@@ -215,36 +243,21 @@ func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
 		t.Skip("liveness peeking is Linux-only")
 	}
 	checkGoroutines(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	peer := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			peer <- c
-		}
-		close(peer)
-	}()
+	addr, peers := listenPeers(t)
 	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
 	defer p.Close()
-	c, err := p.Get(context.Background(), ln.Addr().String())
+	c, err := p.Get(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := <-peer
-	if s == nil {
-		t.Fatal("no connection accepted")
-	}
+	s := <-peers
 	defer s.Close()
 	p.Put(c, true)
 	if _, err := s.Write([]byte{0}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
-	c2, err := p.Get(context.Background(), ln.Addr().String())
+	c2, err := p.Get(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,25 +275,10 @@ func TestLongPoolSkipsConnectionClosedRightAfterUse(t *testing.T) {
 		t.Skip("liveness peeking is Linux-only")
 	}
 	checkGoroutines(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	peers := make(chan net.Conn)
-	go func() {
-		defer close(peers)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			peers <- c
-		}
-	}()
+	addr, peers := listenPeers(t)
 	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
 	defer p.Close()
-	c, err := p.Get(context.Background(), ln.Addr().String())
+	c, err := p.Get(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +287,7 @@ func TestLongPoolSkipsConnectionClosedRightAfterUse(t *testing.T) {
 		p.Put(c, true)
 		s.Close()
 		time.Sleep(200 * time.Microsecond) // loopback delivers the FIN within the close
-		c2, err := p.Get(context.Background(), ln.Addr().String())
+		c2, err := p.Get(context.Background(), addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,8 +297,4 @@ func TestLongPoolSkipsConnectionClosedRightAfterUse(t *testing.T) {
 		c = c2
 	}
 	p.Put(c, false)
-	ln.Close()
-	for s := range peers {
-		s.Close()
-	}
 }

@@ -17,28 +17,6 @@ import (
 	"github.com/kite-rpc/kite/transport"
 )
 
-func startEchoServer(t *testing.T) (string, func()) {
-	t.Helper()
-	srv, err := newEchoServer(kite.WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ln); close(done) }()
-	return ln.Addr().String(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-done
-	}
-}
-
 // TestKPBServerRepliesAsKitex replays the kpb_* captures: the reply must
 // match Kitex's (TTHeader as maps, envelope and message bytes exactly).
 func TestKPBServerRepliesAsKitex(t *testing.T) {

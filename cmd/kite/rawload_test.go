@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -64,21 +63,6 @@ var rawRunners = map[string]func(*rawEcho, []string, int, time.Duration, int, io
 	"rawRunNet": rawRunNet,
 }
 
-func rawEchoServer(t *testing.T) string {
-	t.Helper()
-	srv, err := newEchoServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return ln.Addr().String()
-}
-
 // settledFDs is the number of open files once the in-process server has
 // closed the connections of an earlier run (it does when it reads their EOF).
 func settledFDs(t *testing.T) int {
@@ -105,7 +89,8 @@ func openFDs(t *testing.T) int {
 // Both generators: replies larger than the first buffer, paced and closed
 // loop, and every socket closed at the end.
 func TestRawRunners(t *testing.T) {
-	addr := rawEchoServer(t)
+	addr, stop := startEchoServer(t)
+	defer stop()
 	for name, run := range rawRunners {
 		t.Run(name, func(t *testing.T) {
 			e, err := newRawEcho(transport.TTHeaderFramed, thrift.Binary, 20000)
