@@ -105,31 +105,6 @@ func TestLongPoolLIFOAndLimits(t *testing.T) {
 	}
 }
 
-func TestLongPoolSkipsDeadConnections(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("liveness peeking is Linux-only")
-	}
-	checkGoroutines(t)
-	addr, closePeers := listen(t)
-	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
-	defer p.Close()
-	c, err := p.Get(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Put(c, true)
-	closePeers()
-	time.Sleep(50 * time.Millisecond)
-	c2, err := p.Get(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c2 == c {
-		t.Fatal("a connection closed by the peer was reused")
-	}
-	p.Put(c2, false)
-}
-
 func TestLongPoolIdleTimeout(t *testing.T) {
 	checkGoroutines(t)
 	addr, _ := listen(t)
@@ -236,65 +211,55 @@ func listenPeers(t *testing.T) (addr string, peers <-chan net.Conn) {
 	return ln.Addr().String(), ch
 }
 
-// A pooled connection on which the peer sent bytes nobody asked for is not
-// reused.
-func TestLongPoolSkipsConnectionsWithStrayBytes(t *testing.T) {
+// An idle connection the peer spoiled is not handed out again: closed a
+// while ago; holding bytes nobody asked for; or closed right behind its
+// last reply (a proxy's request limit per connection, say) and taken again
+// a moment later, however recently it went idle. Each case spoils and
+// retakes several connections in a row.
+func TestLongPoolSkipsUnusableConnections(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("liveness peeking is Linux-only")
 	}
-	checkGoroutines(t)
-	addr, peers := listenPeers(t)
-	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
-	defer p.Close()
-	c, err := p.Get(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name  string
+		spoil func(peer net.Conn) error
+		wait  time.Duration
+	}{
+		{"closed", func(s net.Conn) error { return s.Close() }, 50 * time.Millisecond},
+		{"stray bytes", func(s net.Conn) error { _, err := s.Write([]byte{0}); return err }, 20 * time.Millisecond},
+		// No wait: on loopback the close delivers the FIN before it returns.
+		{"closed right after use", func(s net.Conn) error { return s.Close() }, 0},
 	}
-	s := <-peers
-	defer s.Close()
-	p.Put(c, true)
-	if _, err := s.Write([]byte{0}); err != nil {
-		t.Fatal(err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGoroutines(t)
+			addr, peers := listenPeers(t)
+			p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
+			defer p.Close()
+			c, err := p.Get(context.Background(), addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 5; i++ {
+				s := <-peers
+				p.Put(c, true)
+				if err := tc.spoil(s); err != nil {
+					t.Fatal(err)
+				}
+				if tc.wait > 0 {
+					time.Sleep(tc.wait)
+				}
+				c2, err := p.Get(context.Background(), addr)
+				s.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c2 == c {
+					t.Fatalf("round %d: the spoiled connection was handed out again", i)
+				}
+				c = c2
+			}
+			p.Put(c, false)
+		})
 	}
-	time.Sleep(20 * time.Millisecond)
-	c2, err := p.Get(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c2 == c {
-		t.Fatal("a connection holding stray bytes was reused")
-	}
-	p.Put(c2, false)
-}
-
-// A peer that closes right behind its reply (a proxy's request limit per
-// connection, say): a Get a moment after the Put must not hand out the
-// closed connection, however recently it went idle.
-func TestLongPoolSkipsConnectionClosedRightAfterUse(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("liveness peeking is Linux-only")
-	}
-	checkGoroutines(t)
-	addr, peers := listenPeers(t)
-	p := NewLongPool(&net.Dialer{}, LongPoolConfig{}, 0)
-	defer p.Close()
-	c, err := p.Get(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 10; i++ {
-		s := <-peers
-		p.Put(c, true)
-		s.Close()
-		time.Sleep(200 * time.Microsecond) // loopback delivers the FIN within the close
-		c2, err := p.Get(context.Background(), addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c2 == c {
-			t.Fatalf("round %d: the connection the peer closed was handed out again", i)
-		}
-		c = c2
-	}
-	p.Put(c, false)
 }
