@@ -375,7 +375,19 @@ func (pc *pollConn) serveInline(c *epoll.Conn, ps *pollScratch, frame []byte) (o
 func (pc *pollConn) shut(c *epoll.Conn, ps *pollScratch) {
 	ps.out.finish(true)
 	c.StopServing()
-	pc.sc.closeWhenIdle(func() { _ = c.Close() })
+	sc := &pc.sc
+	sc.closeWhenIdle(func() {
+		if !pc.s.shutdown.Load() {
+			_ = c.Close()
+			return
+		}
+		// Shutting down: a mux connection gets Kitex's control frame
+		// first. Shutdown sends it only to connections idle at that
+		// moment; one whose last request was still ending closes here.
+		sc.mu.Lock()
+		sc.closeForShutdownLocked()
+		sc.mu.Unlock()
+	})
 }
 
 // closed forgets the connection once the poller has closed it. It runs on
