@@ -300,7 +300,10 @@ func TestClientKeepalive(t *testing.T) {
 	}{
 		{"acked pings go on", true, true, false, func(t *testing.T, cc *ClientConn, p *peer, _ *Stream, start time.Time) {
 			f := p.next(time.Second, "PING", isPing)
-			if d := f.at.Sub(start); d < kaTime {
+			// start is read after dialRaw wrote SETTINGS, which the client
+			// may have read (starting its timer) a moment before: allow for
+			// it, as TestServerKeepalive does (it failed at 49.87 ms once).
+			if d := f.at.Sub(start); d < kaTime-5*time.Millisecond {
 				t.Errorf("first PING %v after the last frame; Time is %v", d, kaTime)
 			}
 			if f.ping != keepalivePing {
