@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kite-rpc/kite"
 )
 
 func unhex(s string) []byte {
@@ -24,16 +21,8 @@ func unhex(s string) []byte {
 // TestServerNegativeCases covers WIRE.md §10's negative cases: what Kitex
 // answers (nothing, or an exception) and that the connection is closed.
 func TestServerNegativeCases(t *testing.T) {
-	srv, err := newEchoServer(kite.WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
+	addr, stop := startEchoServer(t)
+	defer stop()
 
 	readMsg := "ReadString: buf too small"
 	cases := []struct {
@@ -54,7 +43,7 @@ func TestServerNegativeCases(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", ln.Addr().String())
+			conn, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,17 +65,12 @@ func TestServerNegativeCases(t *testing.T) {
 
 // TestCompactAccepted: Kitex closes on compact; Kite answers Apache peers.
 func TestCompactAccepted(t *testing.T) {
-	srv, err := newEchoServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
+	addr, stop := startEchoServer(t)
+	defer stop()
 	// Framed compact CALL Echo seq 9, EchoArgs{Req: {action "echo", msg "hi"}}.
 	body := unhex("82 21 09 04 45 63 68 6f 1c 18 04 65 63 68 6f 18 02 68 69 00 00")
 	req := append([]byte{0, 0, 0, byte(len(body))}, body...)
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,22 +85,14 @@ func vectorNames(t *testing.T) []string {
 // service and compares the reply with Kitex's: parsed TTHeader maps, exact
 // bytes elsewhere; and whether the server closed the connection.
 func TestServerRepliesAsKitex(t *testing.T) {
-	srv, err := newEchoServer(kite.WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Shutdown(context.Background())
+	addr, stop := startEchoServer(t)
+	defer stop()
 
 	for _, name := range vectorNames(t) {
 		t.Run(name, func(t *testing.T) {
 			req := readHex(t, "testdata/"+name+".req.hex")
 			want := readHex(t, "testdata/"+name+".resp.hex")
-			conn, err := net.Dial("tcp", ln.Addr().String())
+			conn, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
