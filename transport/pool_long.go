@@ -85,8 +85,7 @@ func (p *LongPool) Get(ctx context.Context, addr string) (*Conn, error) {
 		p.idle[addr] = list[:len(list)-1]
 		p.nIdle--
 		p.mu.Unlock()
-		idle := now.Sub(c.idleAt)
-		if idle < p.cfg.MaxIdleTimeout && c.Reader.Buffered() == 0 && alive(c) {
+		if now.Sub(c.idleAt) < p.cfg.MaxIdleTimeout && c.Reader.Buffered() == 0 && alive(c) {
 			return c, nil
 		}
 		_ = c.Close()
