@@ -586,7 +586,10 @@ func TestServerMaxConnectionAge(t *testing.T) {
 			start := time.Now()
 			p.openStream(1, tc.ua)
 			f := p.next(time.Second, "GOAWAY", isGoAway)
-			if d := f.at.Sub(start); f.debug != "max_age" || d < age*9/10-5*time.Millisecond || d > 2*age {
+			// Not before age (less its 10 % jitter); the upper bound only
+			// says "at age, not never": under -race on a loaded 2-core
+			// machine the timer once fired at 216 ms.
+			if d := f.at.Sub(start); f.debug != "max_age" || d < age*9/10-5*time.Millisecond || d > 5*age {
 				t.Errorf("%v after %v; MaxConnectionAge is %v", f, d, age)
 			}
 			if f = p.next(time.Second, "final GOAWAY", isGoAway); f.last != 1 {
